@@ -14,6 +14,8 @@ export interface SandboxSpec {
   taskDir: string;
   /** Host directory mounted read-only at /var/runtime (managed runtimes), or null. */
   runtimeDir: string | null;
+  /** Host directory mounted read-only at /var/lang (managed runtimes: holds `bin/node`), or null. */
+  langDir?: string | null;
   /**
    * Absolute path of the program to run *as seen inside the sandbox* (e.g. `/var/task/bootstrap`,
    * `/opt/bootstrap`, `/var/runtime/bootstrap`). The engine has already checked it exists and is executable.

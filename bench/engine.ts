@@ -1,0 +1,131 @@
+/**
+ * Engine benchmarks: warm invoke latency and throughput, and cold start with the sandbox's own share, using a
+ * minimal Node runtime so that the figures are the platform's, not a runtime's.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FunctionSpec } from '../src/platform/environments/function-spec.ts';
+import { createSandboxDriver } from '../src/platform/environments/sandbox/index.ts';
+import { Engine } from '../src/platform/invoke/engine.ts';
+import { LogStore } from '../src/platform/logs/log-store.ts';
+import { line, summarize, type Summary } from './stats.ts';
+
+const FIXTURES = resolve(import.meta.dirname, '../test/fixtures/engine');
+
+function spec(name: string, memoryMb = 512): FunctionSpec {
+  const code = join(FIXTURES, 'functions/echo');
+  const layer = join(FIXTURES, 'node-runtime');
+  const s: FunctionSpec = {
+    key: '',
+    functionName: name,
+    functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+    version: '$LATEST',
+    runtime: 'provided.al2023',
+    handler: 'function.handler',
+    memoryMb,
+    timeoutSec: 30,
+    ephemeralStorageMb: 512,
+    environment: {},
+    code: { sha256: sha(code), path: code },
+    layers: [{ sha256: sha(layer), path: layer }],
+    logGroup: `/aws/lambda/${name}`,
+    logFormat: 'Text',
+    reservedConcurrency: null,
+  };
+  s.key = sha(JSON.stringify(s));
+  return s;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function withEngine<T>(driverName: 'bwrap' | 'process', fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'lambkin-bench-'));
+  const driver = createSandboxDriver(driverName, { stateDir: join(dir, 'sandbox') });
+  const engine = new Engine({
+    driver,
+    logs: new LogStore(join(dir, 'logs')),
+    cacheDir: join(dir, 'cache'),
+    stateDir: join(dir, 'run'),
+    region: 'us-east-1',
+    shutdownGraceMs: 0,
+  });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.dispose();
+    await driver.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const payload = Buffer.from('{"hello":"world"}');
+
+async function warm(engine: Engine, s: FunctionSpec, n: number): Promise<Summary> {
+  const invoke = () => engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
+  for (let i = 0; i < 200; i++) await invoke();
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await invoke();
+    samples.push(performance.now() - t0);
+  }
+  return summarize(samples);
+}
+
+async function throughput(engine: Engine, s: FunctionSpec, concurrency: number, ms: number): Promise<number> {
+  let count = 0;
+  const until = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < until) {
+      await engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return (count / ms) * 1000;
+}
+
+async function cold(engine: Engine, n: number, driverName: string): Promise<Summary> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = spec(`cold-${driverName}-${i}`);
+    const t0 = performance.now();
+    await engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
+    samples.push(performance.now() - t0);
+    engine.retire(s.functionName);
+  }
+  return summarize(samples);
+}
+
+export async function benchEngine(out: (s: string) => void): Promise<Record<string, number>> {
+  out('## Engine (minimal Node runtime fixture, bwrap sandbox)');
+  const figures: Record<string, number> = {};
+  await withEngine('bwrap', async (engine) => {
+    const s = spec('warm');
+    const w = await warm(engine, s, 2000);
+    out(line('warm invoke through the engine', w));
+    figures.warmP50 = w.p50;
+    for (const c of [1, 2, 4]) {
+      const rps = await throughput(engine, s, c, 2000);
+      out(`${`throughput, ${c} environment(s)`.padEnd(44)} ${rps.toFixed(0)} invokes/s`);
+      figures[`rps${c}`] = rps;
+    }
+    const c = await cold(engine, 30, 'bwrap');
+    out(line('cold start (new environment → first response)', c));
+    figures.coldP50 = c.p50;
+  });
+  await withEngine('process', async (engine) => {
+    const c = await cold(engine, 30, 'process');
+    out(line('cold start, process driver (no sandbox)', c));
+    figures.coldProcessP50 = c.p50;
+  });
+  const share = (figures.coldP50 ?? 0) - (figures.coldProcessP50 ?? 0);
+  out(`${'sandbox share of a cold start (bwrap − process)'.padEnd(44)} ${share.toFixed(2)} ms (target ≤ 5 ms)`);
+  out(`${'throughput scaling 4 envs / 1 env'.padEnd(44)} ${((figures.rps4 ?? 0) / (figures.rps1 ?? 1)).toFixed(2)}×`);
+  figures.sandboxShare = share;
+  return figures;
+}
