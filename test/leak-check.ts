@@ -25,7 +25,9 @@ export async function globalTeardown(): Promise<void> {
     left = await leftovers();
   }
   if (left.length > 0) {
-    process.stderr.write(`leak check: ${left.length} execution environment process(es) outlived the tests:\n  ${left.join('\n  ')}\n`);
+    process.stderr.write(
+      `leak check: ${left.length} execution environment process(es) outlived the tests:\n  ${left.join('\n  ')}\n`,
+    );
     process.exitCode = 1;
   }
 }

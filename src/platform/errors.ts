@@ -21,7 +21,11 @@ export class PlatformError extends Error {
   /** Extra, code-specific detail (e.g. the throttle reason). */
   readonly detail: Record<string, unknown>;
 
-  constructor(code: PlatformErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+  constructor(
+    code: PlatformErrorCode,
+    message: string,
+    options?: { cause?: unknown; detail?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PlatformError';
     this.code = code;

@@ -40,7 +40,12 @@ test('echo: the event reaches the handler and its answer comes back; logs have S
 
 test('environment: exact Lambda variables, cwd /var/task, non-root uid, user variables kept', async (t) => {
   const h = await startEngine(t);
-  const spec = h.spec({ name: 'envdump', code: 'env-dump', memoryMb: 256, environment: { MY_VAR: 'mine', TZ: 'Europe/Paris' } });
+  const spec = h.spec({
+    name: 'envdump',
+    code: 'env-dump',
+    memoryMb: 256,
+    environment: { MY_VAR: 'mine', TZ: 'Europe/Paris' },
+  });
   const r = await h.invoke(spec, {});
   const out = json(r.payload) as { pwd: string; uid: string; env: string };
   assert.equal(out.pwd, '/var/task');
@@ -91,7 +96,11 @@ test('layers: three overlapping zips merge into /opt in order, later overwrite e
   assert.equal(dirs, 'one from a two from b ');
   assert.equal(mode, '-rwxr-xr-x', 'b/bin/tool (755) replaced a/bin/tool (644)');
   // Another order is another /opt.
-  const reversed = h.spec({ name: 'layers2', code, layers: [zips[0] ?? '', zips[3] ?? '', zips[2] ?? '', zips[1] ?? ''] });
+  const reversed = h.spec({
+    name: 'layers2',
+    code,
+    layers: [zips[0] ?? '', zips[3] ?? '', zips[2] ?? '', zips[1] ?? ''],
+  });
   const r2 = await h.invoke(reversed, {});
   assert.equal(r2.payload.toString().split('|')[1], 'from a');
 });
@@ -134,7 +143,10 @@ test('timeout: the environment is killed, the caller gets Sandbox.Timedout, the 
     errorType: 'Sandbox.Timedout',
     errorMessage: `RequestId: ${r.requestId} Error: Task timed out after 1.00 seconds`,
   });
-  assert.match(r.logTail ?? '', new RegExp(`\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${r.requestId} Task timed out after 1.00 seconds`));
+  assert.match(
+    r.logTail ?? '',
+    new RegExp(`\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${r.requestId} Task timed out after 1.00 seconds`),
+  );
   assert.match(r.logTail ?? '', /\tStatus: timeout/);
   const again = await h.invoke(spec, '0', true);
   assert.equal(again.payload.toString(), '"slept 0"');
@@ -173,8 +185,14 @@ test('init: /init/error body reaches the caller; exit during init is Runtime.Exi
   const h = await startEngine(t);
   const missing = await h.invoke(h.spec({ name: 'initerr', code: 'echo', handler: 'nothere.handler' }), {}, true);
   assert.equal(missing.functionError, 'Unhandled');
-  assert.deepEqual(json(missing.payload), { errorType: 'Runtime.HandlerNotFound', errorMessage: 'nothere.sh not found' });
-  assert.match(missing.logTail ?? '', /INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.HandlerNotFound/);
+  assert.deepEqual(json(missing.payload), {
+    errorType: 'Runtime.HandlerNotFound',
+    errorMessage: 'nothere.sh not found',
+  });
+  assert.match(
+    missing.logTail ?? '',
+    /INIT_REPORT Init Duration: [\d.]+ ms\tPhase: init\tStatus: error\tError Type: Runtime.HandlerNotFound/,
+  );
   const exit = await h.invoke(h.spec({ name: 'initexit', code: 'echo', layers: ['init-exit'] }), {}, true);
   assert.deepEqual(json(exit.payload), {
     errorType: 'Runtime.ExitError',
@@ -190,7 +208,11 @@ test('memory: exceeding MemorySize kills the environment with Runtime.OutOfMemor
   const ok = await h.invoke(h.spec({ name: 'small', code: 'echo' }), {}, true);
   assert.ok((ok.report?.maxMemoryUsedMb ?? 0) > 0, 'a real peak, not 0');
   assert.ok((ok.report?.maxMemoryUsedMb ?? 999) < 128);
-  const r = await h.invoke(h.spec({ name: 'oom', code: 'echo', layers: ['oom-runtime'], memoryMb: 128, timeoutSec: 20 }), {}, true);
+  const r = await h.invoke(
+    h.spec({ name: 'oom', code: 'echo', layers: ['oom-runtime'], memoryMb: 128, timeoutSec: 20 }),
+    {},
+    true,
+  );
   assert.equal(r.functionError, 'Unhandled');
   assert.equal((json(r.payload) as { errorType: string }).errorType, 'Runtime.OutOfMemory');
   assert.match(r.logTail ?? '', /Max Memory Used: 12\d MB/);
@@ -220,7 +242,10 @@ test('concurrency: 20 concurrent invokes scale out to 20 environments, then reus
   assert.ok(first.every((r) => r.payload.toString() === '"slept 0.5"'));
   assert.equal(h.engine.environments('wide').length, 20);
   const second = await Promise.all(Array.from({ length: 20 }, () => h.invoke(spec, '0.2', true)));
-  assert.ok(second.every((r) => r.report?.initDurationMs === undefined), 'all warm');
+  assert.ok(
+    second.every((r) => r.report?.initDurationMs === undefined),
+    'all warm',
+  );
   assert.equal(h.engine.environments('wide').length, 20);
 });
 
@@ -235,7 +260,9 @@ test('reserved concurrency: over the limit → ERR_THROTTLED with the Lambda rea
     (rejected[0]?.reason as { detail: { reason: string } }).detail.reason,
     'ReservedFunctionConcurrentInvocationLimitExceeded',
   );
-  await assert.rejects(h.invoke(h.spec({ name: 'zero', code: 'echo', reservedConcurrency: 0 }), {}), { code: 'ERR_THROTTLED' });
+  await assert.rejects(h.invoke(h.spec({ name: 'zero', code: 'echo', reservedConcurrency: 0 }), {}), {
+    code: 'ERR_THROTTLED',
+  });
 });
 
 test('idle reaping: idle environments are disposed after the idle timeout', async (t) => {
@@ -256,7 +283,8 @@ test('retire: a configuration change retires old environments; the next invoke r
   h.engine.retire('cfg', v2.key);
   const r = await h.invoke(v2, { v: 2 });
   assert.deepEqual(json(r.payload), { v: 2 });
-  for (let i = 0; i < 40 && h.engine.environments('cfg').length > 1; i++) await new Promise((res) => setTimeout(res, 50));
+  for (let i = 0; i < 40 && h.engine.environments('cfg').length > 1; i++)
+    await new Promise((res) => setTimeout(res, 50));
   assert.equal(h.engine.environments('cfg').length, 1);
 });
 

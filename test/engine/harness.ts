@@ -40,7 +40,11 @@ export interface Harness {
 export async function startEngine(t: TestContext, options: Partial<EngineOptions> = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-engine-'));
   await chmod(dataDir, 0o755);
-  const driver = options.driver ?? createSandboxDriver(process.env.LAMBKIN_TEST_SANDBOX === 'process' ? 'process' : 'bwrap', { stateDir: join(dataDir, 'sandbox') });
+  const driver =
+    options.driver ??
+    createSandboxDriver(process.env.LAMBKIN_TEST_SANDBOX === 'process' ? 'process' : 'bwrap', {
+      stateDir: join(dataDir, 'sandbox'),
+    });
   const logs = options.logs ?? new LogStore(join(dataDir, 'logs'));
   const engine = new Engine({
     driver,

@@ -46,7 +46,10 @@ const MIB = 1024 * 1024;
 
 export interface EnvironmentDeps {
   driver: SandboxDriver;
-  cache: { codeDir(code: FunctionSpec['code']): Promise<string>; optDir(layers: FunctionSpec['layers']): Promise<string | null> };
+  cache: {
+    codeDir(code: FunctionSpec['code']): Promise<string>;
+    optDir(layers: FunctionSpec['layers']): Promise<string | null>;
+  };
   logs: LogStore;
   startRuntimeApi: (options: { socketPath?: string; events: RuntimeApiEventsLike }) => Promise<RuntimeApiServer>;
   settings: EnvironmentSettings;
@@ -327,7 +330,10 @@ export class Environment {
   /** Starts the sandbox and waits for the runtime's first `GET /next`. */
   async #start(
     tail: LogTail | null,
-  ): Promise<{ kind: 'ready'; initDurationMs: number } | { kind: 'failed'; initDurationMs: number; errorType: string; payload: Buffer }> {
+  ): Promise<
+    | { kind: 'ready'; initDurationMs: number }
+    | { kind: 'failed'; initDurationMs: number; errorType: string; payload: Buffer }
+  > {
     const { spec } = this;
     const settings = this.#deps.settings;
     const started = performance.now();
@@ -345,7 +351,10 @@ export class Environment {
       };
     };
 
-    const [taskDir, optDir] = await Promise.all([this.#deps.cache.codeDir(spec.code), this.#deps.cache.optDir(spec.layers)]);
+    const [taskDir, optDir] = await Promise.all([
+      this.#deps.cache.codeDir(spec.code),
+      this.#deps.cache.optDir(spec.layers),
+    ]);
     const managed = MANAGED_NODE_RUNTIMES[spec.runtime] !== undefined;
     const entrypoint = await findBootstrap(taskDir, optDir, managed ? settings.managedRuntimeDir : null);
     if (entrypoint === null) {
@@ -593,7 +602,11 @@ export class Environment {
 }
 
 /** Lambda's lookup: `/var/task/bootstrap`, then `/opt/bootstrap` (managed runtimes: `/var/runtime/bootstrap`). */
-async function findBootstrap(taskDir: string, optDir: string | null, runtimeDir: string | null): Promise<string | null> {
+async function findBootstrap(
+  taskDir: string,
+  optDir: string | null,
+  runtimeDir: string | null,
+): Promise<string | null> {
   const candidates: [string, string][] =
     runtimeDir !== null
       ? [[join(runtimeDir, 'bootstrap'), '/var/runtime/bootstrap']]
@@ -615,7 +628,9 @@ export function errorPayload(errorType: string, errorMessage: string): Buffer {
 }
 
 function newTraceId(): string {
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   const bytes = randomBytes(20).toString('hex');
   return `Root=1-${seconds}-${bytes.slice(0, 24)};Parent=${bytes.slice(24, 40)};Sampled=0`;
 }

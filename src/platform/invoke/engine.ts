@@ -85,6 +85,11 @@ export class Engine implements Invoker {
     return handle.result;
   }
 
+  /** Extracts code and layers ahead of the first invoke (called when a configuration is created or changed). */
+  async prepare(spec: FunctionSpec): Promise<void> {
+    await Promise.all([this.#cache.codeDir(spec.code), this.#cache.optDir(spec.layers)]);
+  }
+
   retire(functionName: string, keepKey?: string): void {
     this.pool.retire(functionName, keepKey);
   }

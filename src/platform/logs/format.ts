@@ -34,7 +34,12 @@ export function reportLine(requestId: string, r: InvokeReport): string {
   return line;
 }
 
-export function initReportLine(initDurationMs: number, phase: 'init' | 'invoke', status: string, errorType?: string): string {
+export function initReportLine(
+  initDurationMs: number,
+  phase: 'init' | 'invoke',
+  status: string,
+  errorType?: string,
+): string {
   let line = `INIT_REPORT Init Duration: ${ms2(initDurationMs)} ms\tPhase: ${phase}\tStatus: ${status}`;
   if (errorType !== undefined) line += `\tError Type: ${errorType}`;
   return line;

@@ -183,7 +183,10 @@ export class RuntimeApiServer {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path === RUNTIME_PATH.next) {
-      if (req.method !== 'GET') return methodNotAllowed(req, res);
+      if (req.method !== 'GET') {
+        methodNotAllowed(req, res);
+        return;
+      }
       this.#next(req, res);
       return;
     }
@@ -192,13 +195,19 @@ export class RuntimeApiServer {
       const slash = rest.lastIndexOf('/');
       const kind = slash === -1 ? '' : rest.slice(slash + 1);
       if (kind === 'response' || kind === 'error') {
-        if (req.method !== 'POST') return methodNotAllowed(req, res);
+        if (req.method !== 'POST') {
+          methodNotAllowed(req, res);
+          return;
+        }
         this.#post(req, res, decodeSafe(rest.slice(0, slash)), kind);
         return;
       }
     }
     if (path === RUNTIME_PATH.initError) {
-      if (req.method !== 'POST') return methodNotAllowed(req, res);
+      if (req.method !== 'POST') {
+        methodNotAllowed(req, res);
+        return;
+      }
       this.#initError(req, res);
       return;
     }
@@ -360,7 +369,10 @@ export class RuntimeApiServer {
         this.#settle(current, {
           kind: 'error',
           errorType: PLATFORM_ERROR.ResponseSizeTooLarge,
-          body: errorJson(PLATFORM_ERROR.ResponseSizeTooLarge, `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`),
+          body: errorJson(
+            PLATFORM_ERROR.ResponseSizeTooLarge,
+            `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`,
+          ),
         });
         return;
       }
@@ -439,7 +451,13 @@ function readLimited(req: IncomingMessage, limit: number, done: (body: Buffer) =
   });
 }
 
-function reply(req: IncomingMessage, res: ServerResponse, status: number, errorType: string, errorMessage: string): void {
+function reply(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  errorType: string,
+  errorMessage: string,
+): void {
   log('%s %s → %d %s', req.method, req.url, status, errorType);
   const body = JSON.stringify({ errorMessage, errorType });
   // The request body (if any) is not wanted; keep the connection usable when it is small, else close it.

@@ -57,10 +57,14 @@ export function extractZip(zipPath: string, destDir: string, limits?: Partial<Zi
 
 function open(zipPath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(zipPath, { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
-      if (err !== null) reject(invalid(`Could not unzip uploaded file: ${err.message}`, err));
-      else resolve(zip);
-    });
+    yauzl.open(
+      zipPath,
+      { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true },
+      (err, zip) => {
+        if (err !== null) reject(invalid(`Could not unzip uploaded file: ${err.message}`, err));
+        else resolve(zip);
+      },
+    );
   });
 }
 
@@ -95,7 +99,11 @@ async function walk(zipPath: string, limits: ZipLimits, destDir: string | null):
             return;
           }
           if (entryBytes > 1024 * 1024 && entryBytes / Math.max(1, entry.compressedSize) > limits.maxRatio) {
-            cb(tooLarge(`Entry ${checked.path} decompresses more than ${limits.maxRatio}:1; refusing a probable zip bomb`));
+            cb(
+              tooLarge(
+                `Entry ${checked.path} decompresses more than ${limits.maxRatio}:1; refusing a probable zip bomb`,
+              ),
+            );
             return;
           }
           cb(null, chunk);
@@ -139,7 +147,8 @@ function checkEntry(entry: yauzl.Entry, seen: Set<string>, symlinks: Set<string>
   seen.add(path);
   // An entry may not pass through a symlink that this archive created.
   for (let i = 1; i < parts.length; i++) {
-    if (symlinks.has(parts.slice(0, i).join('/'))) throw unsafe(`Entry ${printable(raw)} passes through a symbolic link`);
+    if (symlinks.has(parts.slice(0, i).join('/')))
+      throw unsafe(`Entry ${printable(raw)} passes through a symbolic link`);
   }
   const madeOnUnix = entry.versionMadeBy >> 8 === 3;
   const unixMode = madeOnUnix ? (entry.externalFileAttributes >>> 16) & 0o177777 : 0;

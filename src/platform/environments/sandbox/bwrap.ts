@@ -60,7 +60,12 @@ export class BwrapDriver implements SandboxDriver {
 
   async #probe(): Promise<SandboxCheck> {
     const cgroups = await this.#cgroups.available();
-    const features = { memoryLimit: cgroups, pidsLimit: cgroups, isolatedNetwork: findOnPath('socat') !== null, filesystem: true };
+    const features = {
+      memoryLimit: cgroups,
+      pidsLimit: cgroups,
+      isolatedNetwork: findOnPath('socat') !== null,
+      filesystem: true,
+    };
     if (findOnPath('bwrap') === null && this.#options.bwrap === undefined) {
       return {
         ok: false,
@@ -69,7 +74,11 @@ export class BwrapDriver implements SandboxDriver {
         features,
       };
     }
-    const result = await run(this.#bwrap, [...this.#baseArgs(), '/bin/true'], this.#asRoot ? { uid: this.#uid, gid: this.#gid } : {});
+    const result = await run(
+      this.#bwrap,
+      [...this.#baseArgs(), '/bin/true'],
+      this.#asRoot ? { uid: this.#uid, gid: this.#gid } : {},
+    );
     if (result.code === 0) return { ok: true, features };
     const err = result.stderr.trim();
     let fix = 'see the bwrap error above';
@@ -79,7 +88,12 @@ export class BwrapDriver implements SandboxDriver {
         '(Ubuntu 24.04+: also sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0); ' +
         'inside a container, run it with --privileged or a seccomp profile that allows clone(CLONE_NEWUSER)';
     }
-    return { ok: false, reason: `bwrap cannot create a sandbox here: ${err || `exit status ${result.code}`}`, fix, features };
+    return {
+      ok: false,
+      reason: `bwrap cannot create a sandbox here: ${err || `exit status ${result.code}`}`,
+      fix,
+      features,
+    };
   }
 
   #baseArgs(): string[] {
@@ -116,7 +130,15 @@ export class BwrapDriver implements SandboxDriver {
     ];
     if (spec.runtimeDir !== null) binds.push([spec.runtimeDir, '/var/runtime']);
     if (spec.langDir !== undefined && spec.langDir !== null) binds.push([spec.langDir, '/var/lang']);
-    const args = [...this.#baseArgs(), '--perms', '1777', '--size', String(spec.tmpMb * 1024 * 1024), '--tmpfs', '/tmp'];
+    const args = [
+      ...this.#baseArgs(),
+      '--perms',
+      '1777',
+      '--size',
+      String(spec.tmpMb * 1024 * 1024),
+      '--tmpfs',
+      '/tmp',
+    ];
     for (const [dir, dest] of binds) args.push('--ro-bind', dir, dest);
     let argv: string[];
     if (spec.network === 'isolated') {

@@ -26,7 +26,10 @@ export class EnvironmentCgroup {
     this.version = version;
     this.#memoryDir = memoryDir;
     this.#pidsDir = pidsDir;
-    this.procsFiles = [join(memoryDir, 'cgroup.procs'), ...(pidsDir !== null && pidsDir !== memoryDir ? [join(pidsDir, 'cgroup.procs')] : [])];
+    this.procsFiles = [
+      join(memoryDir, 'cgroup.procs'),
+      ...(pidsDir !== null && pidsDir !== memoryDir ? [join(pidsDir, 'cgroup.procs')] : []),
+    ];
   }
 
   async setLimits(memoryBytes: number, maxProcesses: number): Promise<void> {

@@ -3,7 +3,8 @@
  * What both drivers share: start a child that first joins its cgroups (in the child, before exec), watch it, know
  * its descendants, measure its memory, and end the whole tree so that nothing survives.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { PlatformError } from '../../errors.ts';
 import type { EnvironmentCgroup } from './cgroups.ts';
@@ -41,8 +42,8 @@ export function startTree(options: TreeOptions): Promise<SandboxHandle> {
     });
     child.once('spawn', () => {
       const pid = child.pid;
-      if (pid === undefined || child.stdout === null || child.stderr === null) {
-        reject(new PlatformError('ERR_SANDBOX_START', 'the sandbox process has no pid or pipes'));
+      if (pid === undefined) {
+        reject(new PlatformError('ERR_SANDBOX_START', 'the sandbox process has no pid'));
         return;
       }
       resolve(new ProcessTree(pid, child, options));
@@ -52,8 +53,8 @@ export function startTree(options: TreeOptions): Promise<SandboxHandle> {
 
 class ProcessTree implements SandboxHandle {
   readonly pid: number;
-  readonly stdout;
-  readonly stderr;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
   readonly exited: Promise<SandboxExit>;
   readonly #options: TreeOptions;
   readonly #limitBytes: number;
@@ -64,13 +65,12 @@ class ProcessTree implements SandboxHandle {
   #gone = false;
   #finalPeak: number | null = null;
 
-  constructor(pid: number, child: ReturnType<typeof spawn>, options: TreeOptions) {
+  constructor(pid: number, child: ChildProcessByStdio<null, Readable, Readable>, options: TreeOptions) {
     this.pid = pid;
     this.#options = options;
     this.#limitBytes = options.memoryMb * 1024 * 1024;
-    // Non-null: spawned with stdio pipes (checked by the caller).
-    this.stdout = child.stdout ?? undefinedStream();
-    this.stderr = child.stderr ?? undefinedStream();
+    this.stdout = child.stdout;
+    this.stderr = child.stderr;
     const childExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => {
         resolve({ code, signal });
@@ -85,7 +85,8 @@ class ProcessTree implements SandboxHandle {
       this.#finalPeak = options.cgroup?.peakBytes() ?? null;
       this.#gone = true;
       await options.cgroup?.remove();
-      for (const dir of options.scratchDirs ?? []) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      for (const dir of options.scratchDirs ?? [])
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       return normaliseExit(code, signal, oomKilled);
     });
     if (options.cgroup === null) this.#startSampler();
@@ -212,8 +213,4 @@ async function rssBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
   return kb === undefined ? 0 : Number(kb) * 1024;
-}
-
-function undefinedStream(): never {
-  throw new PlatformError('ERR_SANDBOX_START', 'the sandbox process has no output pipes');
 }

@@ -35,13 +35,19 @@ export class ProcessDriver implements SandboxDriver {
 
   async check(): Promise<SandboxCheck> {
     const cgroups = await this.#cgroups.available();
-    return { ok: true, features: { memoryLimit: cgroups, pidsLimit: cgroups, isolatedNetwork: false, filesystem: false } };
+    return {
+      ok: true,
+      features: { memoryLimit: cgroups, pidsLimit: cgroups, isolatedNetwork: false, filesystem: false },
+    };
   }
 
   async start(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
     signal?.throwIfAborted();
     if (spec.network === 'isolated') {
-      throw new PlatformError('ERR_SANDBOX_START', 'the process driver cannot isolate the network; use --sandbox bwrap');
+      throw new PlatformError(
+        'ERR_SANDBOX_START',
+        'the process driver cannot isolate the network; use --sandbox bwrap',
+      );
     }
     await mkdir(this.#options.stateDir, { recursive: true });
     const tmp = await mkdtemp(join(this.#options.stateDir, `tmp-${spec.id}-`));
@@ -53,7 +59,8 @@ export class ProcessDriver implements SandboxDriver {
       value
         .split(':')
         .map((part) => {
-          for (const [from, to] of map) if (part === from || part.startsWith(`${from}/`)) return to + part.slice(from.length);
+          for (const [from, to] of map)
+            if (part === from || part.startsWith(`${from}/`)) return to + part.slice(from.length);
           return part;
         })
         .join(':');
@@ -64,7 +71,14 @@ export class ProcessDriver implements SandboxDriver {
     }
     const entrypoint = rewrite(spec.entrypoint);
     const group = await this.#cgroups.acquire(spec.memoryMb * 1024 * 1024, spec.maxProcesses);
-    return startTree({ argv: [entrypoint], env, cwd: spec.taskDir, cgroup: group, memoryMb: spec.memoryMb, scratchDirs: [tmp] });
+    return startTree({
+      argv: [entrypoint],
+      env,
+      cwd: spec.taskDir,
+      cgroup: group,
+      memoryMb: spec.memoryMb,
+      scratchDirs: [tmp],
+    });
   }
 
   async dispose(): Promise<void> {

@@ -1,0 +1,81 @@
+/**
+ * @module platform/api/router
+ * Method + path templates (`/2015-03-31/functions/{FunctionName}/invocations`) to handlers. Path parameters are
+ * percent-decoded per segment, so ARNs (with `%3A`) work as names.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  requestId: string;
+  /** The operation name (for error messages). */
+  operation: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** JSON-serialised unless a Buffer. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+
+export interface Route {
+  method: string;
+  operation: string;
+  /** Largest request body accepted, in bytes. */
+  maxBody: number;
+  handler: Handler;
+  match(path: string): Record<string, string> | null;
+}
+
+export function route(method: string, template: string, operation: string, maxBody: number, handler: Handler): Route {
+  const names: string[] = [];
+  const pattern = new RegExp(
+    `^${template.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    })}/?$`,
+  );
+  return {
+    method,
+    operation,
+    maxBody,
+    handler,
+    match(path) {
+      const m = pattern.exec(path);
+      if (m === null) return null;
+      const params: Record<string, string> = {};
+      names.forEach((name, i) => {
+        const raw = m[i + 1] ?? '';
+        try {
+          params[name] = decodeURIComponent(raw);
+        } catch {
+          params[name] = raw;
+        }
+      });
+      return params;
+    },
+  };
+}
+
+export function findRoute(
+  routes: readonly Route[],
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | 'method' | null {
+  let pathMatched = false;
+  for (const r of routes) {
+    const params = r.match(path);
+    if (params === null) continue;
+    if (r.method === method) return { route: r, params };
+    pathMatched = true;
+  }
+  return pathMatched ? 'method' : null;
+}
