@@ -5,7 +5,6 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { serveCommand } from './commands/serve.ts';
-import { runtimeCommand } from './commands/runtime.ts';
 
 const program = new Command('lambkin')
   .description('An AWS-Lambda-compatible platform for your own machine')
@@ -15,7 +14,6 @@ const program = new Command('lambkin')
   .exitOverride();
 
 program.addCommand(serveCommand());
-program.addCommand(runtimeCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { createLambdaApi } from './api/http.ts';
+import { createLambdaApi, type LambdaApi } from './api/http.ts';
 import type { LambkinConfig } from './config.ts';
 import { createSandboxDriver } from './environments/sandbox/index.ts';
 import type { SandboxCheck, SandboxDriver } from './environments/sandbox/types.ts';
@@ -26,6 +26,7 @@ export interface RunningLambkin {
   sandbox: SandboxCheck;
   engine: Engine;
   logs: LogStore;
+  api: LambdaApi;
   close(): Promise<void>;
 }
 
@@ -40,7 +41,12 @@ export function langDir(): string {
   return dirname(dirname(process.execPath));
 }
 
-export async function startLambkin(config: LambkinConfig): Promise<RunningLambkin> {
+/** Knobs tests turn (never set by the CLI). */
+export interface StartOptions {
+  retryDelaysMs?: number[];
+}
+
+export async function startLambkin(config: LambkinConfig, options: StartOptions = {}): Promise<RunningLambkin> {
   await mkdir(config.dataDir, { recursive: true });
   const dirs = engineDirs(config.dataDir);
   const driver: SandboxDriver = createSandboxDriver(config.sandbox, { stateDir: join(config.dataDir, 'sandbox') });
@@ -95,6 +101,7 @@ export async function startLambkin(config: LambkinConfig): Promise<RunningLambki
       publicUrl: url,
       auth: config.auth,
       credentials: config.credentials,
+      ...(options.retryDelaysMs !== undefined ? { retryDelaysMs: options.retryDelaysMs } : {}),
     },
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -108,6 +115,7 @@ export async function startLambkin(config: LambkinConfig): Promise<RunningLambki
     sandbox,
     engine,
     logs,
+    api,
     close() {
       closing ??= (async () => {
         await new Promise<void>((r) => {

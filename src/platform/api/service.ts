@@ -864,6 +864,12 @@ function intIn(value: unknown, field: string, min: number, max: number): number 
 
 function envVariables(value: unknown): Record<string, string> {
   const vars = optStringMap(value, 'Environment.Variables') ?? {};
+  const reserved = reservedKeysIn(vars);
+  if (reserved.length > 0) {
+    throw apiError.invalid(
+      `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
+    );
+  }
   for (const key of Object.keys(vars)) {
     if (!ENV_KEY.test(key)) {
       throw apiError.validation(
@@ -872,12 +878,6 @@ function envVariables(value: unknown): Record<string, string> {
         'Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+',
       );
     }
-  }
-  const reserved = reservedKeysIn(vars);
-  if (reserved.length > 0) {
-    throw apiError.invalid(
-      `Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
-    );
   }
   const measured = JSON.stringify(vars);
   if (Buffer.byteLength(measured) > 4096) {

@@ -13,6 +13,7 @@ import { chmod, lstat, mkdir, rm, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { PlatformError } from '../errors.ts';
 
@@ -24,7 +25,7 @@ export interface ZipLimits {
   maxRatio: number;
 }
 
-export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxUnzippedBytes: 262_144_000, maxEntries: 50_000, maxRatio: 2_000 };
+export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxUnzippedBytes: 262_144_000, maxEntries: 50_000, maxRatio: 250 };
 
 export interface ZipSummary {
   entries: number;
@@ -59,7 +60,8 @@ function open(zipPath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(
       zipPath,
-      { lazyEntries: true, autoClose: true, strictFileNames: false, validateEntrySizes: true },
+      // decodeStrings off: names are checked here, by stricter rules with clearer messages.
+      { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true },
       (err, zip) => {
         if (err !== null) reject(invalid(`Could not unzip uploaded file: ${err.message}`, err));
         else resolve(zip);
@@ -90,9 +92,11 @@ async function walk(zipPath: string, limits: ZipLimits, destDir: string | null):
       }
       const stream = await openEntry(zip, entry);
       let entryBytes = 0;
+      let crc = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           entryBytes += chunk.length;
+          crc = crc32(chunk, crc);
           total += chunk.length;
           if (total > limits.maxUnzippedBytes) {
             cb(tooLarge(`Unzipped size must be smaller than ${limits.maxUnzippedBytes} bytes`));
@@ -107,6 +111,12 @@ async function walk(zipPath: string, limits: ZipLimits, destDir: string | null):
             return;
           }
           cb(null, chunk);
+        },
+        flush(cb) {
+          // yauzl checks sizes but not checksums.
+          cb(
+            crc >>> 0 === entry.crc32 >>> 0 ? null : invalid(`Entry ${printable(checked.path)} fails its CRC-32 check`),
+          );
         },
       });
       if (checked.kind === 'symlink') {
@@ -134,7 +144,9 @@ async function walk(zipPath: string, limits: ZipLimits, destDir: string | null):
 }
 
 function checkEntry(entry: yauzl.Entry, seen: Set<string>, symlinks: Set<string>): CheckedEntry {
-  const raw = entry.fileName;
+  // With decodeStrings off, yauzl hands over the raw bytes of the name.
+  const rawName: unknown = entry.fileName;
+  const raw = Buffer.isBuffer(rawName) ? rawName.toString('utf8') : String(rawName);
   if (raw.includes('\0')) throw unsafe(`Entry name contains a NUL byte`);
   if (raw.includes('\\')) throw unsafe(`Entry ${printable(raw)} uses a backslash as a path separator`);
   if (raw.startsWith('/') || /^[a-zA-Z]:/.test(raw)) throw unsafe(`Entry ${printable(raw)} has an absolute path`);
