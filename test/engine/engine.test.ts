@@ -299,3 +299,14 @@ test('shutdown: disposing the engine leaves no process behind', async (t) => {
   assert.equal(r.functionError, 'Unhandled');
   assert.deepEqual(await processesWith('AWS_LAMBDA_FUNCTION_NAME=leftover'), []);
 });
+
+test('isolated network: the environment reaches its Runtime API at 127.0.0.1:9001 and nothing else', async (t) => {
+  const h = await startEngine(t, { network: 'isolated' });
+  const spec = h.spec({ name: 'iso', code: 'env-dump' });
+  const r = await h.invoke(spec, {});
+  assert.equal(r.functionError, undefined, r.payload.toString());
+  const env = Buffer.from((json(r.payload) as { env: string }).env, 'base64').toString();
+  assert.match(env, /^AWS_LAMBDA_RUNTIME_API=127\.0\.0\.1:9001$/m);
+  const warm = await h.invoke(spec, {});
+  assert.equal(warm.functionError, undefined);
+});

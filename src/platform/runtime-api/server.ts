@@ -6,6 +6,7 @@
  * It is on the hot path of every invoke, so requests are routed with string operations, replies use constant
  * header objects, and nothing is parsed that does not have to be.
  */
+import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { debuglog } from 'node:util';
@@ -109,7 +110,11 @@ export class RuntimeApiServer {
       if (options.socketPath !== undefined) api.#server.listen(options.socketPath, done);
       else api.#server.listen(options.port ?? 0, options.host ?? '127.0.0.1', done);
     });
-    if (options.socketPath !== undefined) api.#address = options.socketPath;
+    if (options.socketPath !== undefined) {
+      // The sandbox user (another uid) connects to it through the bind mount.
+      await chmod(options.socketPath, 0o777);
+      api.#address = options.socketPath;
+    }
     else {
       const { address, port } = api.#server.address() as AddressInfo;
       api.#address = `${address}:${port}`;
