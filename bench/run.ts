@@ -2,10 +2,12 @@
  * `npm run bench`: prints figures and ratios. Never run by the tests (tests do not assert on wall-clock times).
  * `npm run bench -- engine` runs one section.
  */
+import { benchApi } from './api.ts';
 import { benchEngine } from './engine.ts';
 
 const sections: Record<string, (out: (s: string) => void) => Promise<unknown>> = {
   engine: benchEngine,
+  api: benchApi,
 };
 
 const only = process.argv.slice(2);

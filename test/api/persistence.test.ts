@@ -46,7 +46,11 @@ async function serve(dataDir: string): Promise<{ child: ChildProcess; url: strin
 }
 
 function client(url: string): LambdaClient {
-  return new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  return new LambdaClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 }
 
 function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
@@ -70,19 +74,35 @@ test('persistence: acknowledged changes survive kill -9; queued events resume; n
   t.after(() => first.child.kill('SIGKILL'));
   let sdk = client(first.url);
   const layer = await sdk.send(new PublishLayerVersionCommand({ LayerName: 'rt', Content: { ZipFile: runtimeZip } }));
-  await sdk.send(new CreateFunctionCommand({ FunctionName: 'keep', Runtime: 'provided', Role: ROLE, Handler: 'function.handler', Code: { ZipFile: echoZip }, Layers: [String(layer.LayerVersionArn)] }));
+  await sdk.send(
+    new CreateFunctionCommand({
+      FunctionName: 'keep',
+      Runtime: 'provided',
+      Role: ROLE,
+      Handler: 'function.handler',
+      Code: { ZipFile: echoZip },
+      Layers: [String(layer.LayerVersionArn)],
+    }),
+  );
   await waitUntilFunctionActiveV2({ client: sdk, maxWaitTime: 30, minDelay: 1 }, { FunctionName: 'keep' });
   const warm = await sdk.send(new InvokeCommand({ FunctionName: 'keep', Payload: Buffer.from('{"before":"crash"}') }));
   assert.equal(Buffer.from(warm.Payload ?? []).toString(), '{"before":"crash"}');
   assert.ok((await processesWith('AWS_LAMBDA_FUNCTION_NAME=keep')).length > 0, 'a warm environment is alive');
   // An Event invocation that cannot run yet (reserved concurrency 0): it stays queued.
   await sdk.send(new PutFunctionConcurrencyCommand({ FunctionName: 'keep', ReservedConcurrentExecutions: 0 }));
-  const queued = await sdk.send(new InvokeCommand({ FunctionName: 'keep', InvocationType: 'Event', Payload: Buffer.from('{"queued":"across a crash"}') }));
+  const queued = await sdk.send(
+    new InvokeCommand({
+      FunctionName: 'keep',
+      InvocationType: 'Event',
+      Payload: Buffer.from('{"queued":"across a crash"}'),
+    }),
+  );
   assert.equal(queued.StatusCode, 202);
   sdk.destroy();
 
   await killed(first.child, 'SIGKILL');
-  for (let i = 0; i < 50 && (await processesWith('AWS_LAMBDA_FUNCTION_NAME=keep')).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && (await processesWith('AWS_LAMBDA_FUNCTION_NAME=keep')).length > 0; i++)
+    await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(await processesWith('AWS_LAMBDA_FUNCTION_NAME=keep'), [], 'environments die with a killed server');
 
   const second = await serve(dataDir);
@@ -95,7 +115,9 @@ test('persistence: acknowledged changes survive kill -9; queued events resume; n
   assert.equal(fn.Configuration?.Layers?.[0]?.Arn, layer.LayerVersionArn);
   assert.equal(fn.Concurrency?.ReservedConcurrentExecutions, 0);
   await sdk.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'keep' }));
-  const after = await sdk.send(new InvokeCommand({ FunctionName: 'keep', Payload: Buffer.from('{"after":"restart"}') }));
+  const after = await sdk.send(
+    new InvokeCommand({ FunctionName: 'keep', Payload: Buffer.from('{"after":"restart"}') }),
+  );
   assert.equal(Buffer.from(after.Payload ?? []).toString(), '{"after":"restart"}');
   // The queued event runs now that it may.
   let ran = false;

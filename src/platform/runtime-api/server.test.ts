@@ -24,7 +24,14 @@ interface Reply {
   body: Buffer;
 }
 
-function call(api: RuntimeApiServer, method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}, agent?: Agent): Promise<Reply> {
+function call(
+  api: RuntimeApiServer,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+  agent?: Agent,
+): Promise<Reply> {
   const [host, port] = api.address.split(':');
   return new Promise((resolve, reject) => {
     const req = request({ host, port, method, path, headers, agent: agent ?? false }, (res) => {
@@ -48,7 +55,9 @@ async function start(t: TestContext, events: RuntimeApiEvents = {}): Promise<Run
 test('next: every header, Content-Type always, payload bytes untouched', async (t) => {
   const api = await start(t);
   const payload = Buffer.from([0, 1, 2, 255, 254, 10]);
-  const outcome = api.invoke(inv('id-1', { payload, clientContext: '{"custom":1}', cognitoIdentity: '{"cognitoIdentityId":"x"}' }));
+  const outcome = api.invoke(
+    inv('id-1', { payload, clientContext: '{"custom":1}', cognitoIdentity: '{"cognitoIdentityId":"x"}' }),
+  );
   const next = await call(api, 'GET', NEXT);
   assert.equal(next.status, 200);
   assert.deepEqual(next.body, payload);
@@ -59,7 +68,9 @@ test('next: every header, Content-Type always, payload bytes untouched', async (
   assert.match(String(next.headers['lambda-runtime-trace-id']), /^Root=1-/);
   assert.equal(next.headers['lambda-runtime-client-context'], '{"custom":1}');
   assert.equal(next.headers['lambda-runtime-cognito-identity'], '{"cognitoIdentityId":"x"}');
-  const posted = await call(api, 'POST', '/2018-06-01/runtime/invocation/id-1/response', 'result', { 'content-type': 'application/x-www-form-urlencoded' });
+  const posted = await call(api, 'POST', '/2018-06-01/runtime/invocation/id-1/response', 'result', {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
   assert.equal(posted.status, 202);
   assert.deepEqual(JSON.parse(posted.body.toString()), { status: 'OK' });
   const result = await outcome;
@@ -71,7 +82,10 @@ test('security: foreign, empty and stale request ids are refused with 400 before
   const api = await start(t);
   const none = await call(api, 'POST', '/2018-06-01/runtime/invocation/nobody/response', 'x');
   assert.equal(none.status, 400);
-  assert.deepEqual(JSON.parse(none.body.toString()), { errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
+  assert.deepEqual(JSON.parse(none.body.toString()), {
+    errorMessage: 'Invalid request ID',
+    errorType: 'InvalidRequestID',
+  });
   const outcome = api.invoke(inv('real'));
   await call(api, 'GET', NEXT);
   assert.equal((await call(api, 'POST', '/2018-06-01/runtime/invocation/other/response', 'x')).status, 400);
@@ -81,10 +95,13 @@ test('security: foreign, empty and stale request ids are refused with 400 before
   assert.equal(second.status, 403);
   assert.equal(JSON.parse(second.body.toString()).errorType, 'InvalidStateTransition');
   const result = await outcome;
-  assert.deepEqual(result.kind === 'error' ? [result.errorType, result.body.toString()] : [], ['Unhandled', 'not json at all']);
+  assert.deepEqual(result.kind === 'error' ? [result.errorType, result.body.toString()] : [], [
+    'Unhandled',
+    'not json at all',
+  ]);
 });
 
-test('security: a post for another environment\'s request id is refused', async (t) => {
+test("security: a post for another environment's request id is refused", async (t) => {
   const a = await start(t);
   const b = await start(t);
   const outcomeA = a.invoke(inv('for-a'));
@@ -99,28 +116,48 @@ test('error: type header kept, absent → Unhandled, error-cause content type st
   const api = await start(t);
   let o = api.invoke(inv('e1'));
   await call(api, 'GET', NEXT);
-  await call(api, 'POST', '/2018-06-01/runtime/invocation/e1/error', '{"errorType":"X"}', { 'lambda-runtime-function-error-type': 'Function.Custom' });
+  await call(api, 'POST', '/2018-06-01/runtime/invocation/e1/error', '{"errorType":"X"}', {
+    'lambda-runtime-function-error-type': 'Function.Custom',
+  });
   let r = await o;
   assert.equal(r.kind === 'error' ? r.errorType : '', 'Function.Custom');
   o = api.invoke(inv('e2'));
   await call(api, 'GET', NEXT);
-  await call(api, 'POST', '/2018-06-01/runtime/invocation/e2/error', '{"errorMessage":"m","errorType":"T","stackTrace":[],"errorCause":{"x":1}}', {
-    'content-type': 'application/vnd.aws.lambda.error.cause+json',
-  });
+  await call(
+    api,
+    'POST',
+    '/2018-06-01/runtime/invocation/e2/error',
+    '{"errorMessage":"m","errorType":"T","stackTrace":[],"errorCause":{"x":1}}',
+    {
+      'content-type': 'application/vnd.aws.lambda.error.cause+json',
+    },
+  );
   r = await o;
-  assert.deepEqual(r.kind === 'error' ? JSON.parse(r.body.toString()) : null, { errorMessage: 'm', errorType: 'T', stackTrace: [] });
+  assert.deepEqual(r.kind === 'error' ? JSON.parse(r.body.toString()) : null, {
+    errorMessage: 'm',
+    errorType: 'T',
+    stackTrace: [],
+  });
 });
 
 test('limits: exactly 6,291,556 bytes accepted, one more refused with 413 (with and without Content-Length)', async (t) => {
   const api = await start(t);
   let o = api.invoke(inv('big'));
   await call(api, 'GET', NEXT);
-  assert.equal((await call(api, 'POST', '/2018-06-01/runtime/invocation/big/response', Buffer.alloc(6_291_556, 0x61))).status, 202);
+  assert.equal(
+    (await call(api, 'POST', '/2018-06-01/runtime/invocation/big/response', Buffer.alloc(6_291_556, 0x61))).status,
+    202,
+  );
   const ok = await o;
   assert.equal(ok.kind === 'response' ? ok.body.length : 0, 6_291_556);
   o = api.invoke(inv('bigger'));
   await call(api, 'GET', NEXT);
-  const refused = await call(api, 'POST', '/2018-06-01/runtime/invocation/bigger/response', Buffer.alloc(6_291_557, 0x61));
+  const refused = await call(
+    api,
+    'POST',
+    '/2018-06-01/runtime/invocation/bigger/response',
+    Buffer.alloc(6_291_557, 0x61),
+  );
   assert.equal(refused.status, 413);
   assert.deepEqual(JSON.parse(refused.body.toString()), {
     errorMessage: 'Exceeded maximum allowed payload size (6291556 bytes).',
@@ -132,10 +169,13 @@ test('limits: exactly 6,291,556 bytes accepted, one more refused with 413 (with 
   await call(api, 'GET', NEXT);
   const [host, port] = api.address.split(':');
   const status = await new Promise<number>((resolve) => {
-    const req = request({ host, port, method: 'POST', path: '/2018-06-01/runtime/invocation/chunked/response', agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      { host, port, method: 'POST', path: '/2018-06-01/runtime/invocation/chunked/response', agent: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', () => undefined);
     for (let i = 0; i < 7; i++) req.write(Buffer.alloc(1024 * 1024, 0x62));
     req.end();
@@ -160,7 +200,15 @@ test('curl: a shell runtime posting a 2 MB file gets 100 Continue, then 202; one
     });
   const next = await curl(['-sS', '-D', '-', `http://${api.address}${NEXT}`]);
   assert.match(next.stdout, /lambda-runtime-aws-request-id: curl-1/i);
-  const post = await curl(['-sS', '-v', '-X', 'POST', `http://${api.address}/2018-06-01/runtime/invocation/curl-1/response`, '--data-binary', `@${file}`]);
+  const post = await curl([
+    '-sS',
+    '-v',
+    '-X',
+    'POST',
+    `http://${api.address}/2018-06-01/runtime/invocation/curl-1/response`,
+    '--data-binary',
+    `@${file}`,
+  ]);
   assert.match(post.stderr, /Expect: 100-continue/);
   assert.match(post.stderr, /HTTP\/1.1 100 Continue/);
   assert.match(post.stderr, /HTTP\/1.1 202/);
@@ -216,7 +264,18 @@ test('streaming: chunks reach onChunk in order; error trailers become the error 
   const post = (id: string, trailers?: Record<string, string>, mode = 'streaming') =>
     new Promise<number>((resolve) => {
       const req = request(
-        { host, port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`, agent: false, headers: { 'lambda-runtime-function-response-mode': mode, 'content-type': 'text/plain', trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body' } },
+        {
+          host,
+          port,
+          method: 'POST',
+          path: `/2018-06-01/runtime/invocation/${id}/response`,
+          agent: false,
+          headers: {
+            'lambda-runtime-function-response-mode': mode,
+            'content-type': 'text/plain',
+            trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+          },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -229,14 +288,21 @@ test('streaming: chunks reach onChunk in order; error trailers become the error 
     });
   assert.equal(await post('s1'), 202);
   const r = await o;
-  assert.deepEqual(r.kind === 'response' ? [r.body.toString(), r.streamed, r.contentType] : [], ['one,two', true, 'text/plain']);
+  assert.deepEqual(r.kind === 'response' ? [r.body.toString(), r.streamed, r.contentType] : [], [
+    'one,two',
+    true,
+    'text/plain',
+  ]);
   assert.deepEqual(chunks, ['one,', 'two']);
   const o2 = api.invoke(inv('s2'));
   await call(api, 'GET', NEXT);
   const errBody = Buffer.from('{"errorType":"Boom","errorMessage":"mid-stream"}').toString('base64');
   await post('s2', { 'Lambda-Runtime-Function-Error-Type': 'Boom', 'Lambda-Runtime-Function-Error-Body': errBody });
   const r2 = await o2;
-  assert.deepEqual(r2.kind === 'error' ? [r2.errorType, JSON.parse(r2.body.toString()).errorMessage] : [], ['Boom', 'mid-stream']);
+  assert.deepEqual(r2.kind === 'error' ? [r2.errorType, JSON.parse(r2.body.toString()).errorMessage] : [], [
+    'Boom',
+    'mid-stream',
+  ]);
   const o3 = api.invoke(inv('s3'));
   await call(api, 'GET', NEXT);
   assert.equal(await post('s3', undefined, 'Streaming'), 400);

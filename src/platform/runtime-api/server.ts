@@ -114,8 +114,7 @@ export class RuntimeApiServer {
       // The sandbox user (another uid) connects to it through the bind mount.
       await chmod(options.socketPath, 0o777);
       api.#address = options.socketPath;
-    }
-    else {
+    } else {
       const { address, port } = api.#server.address() as AddressInfo;
       api.#address = `${address}:${port}`;
     }

@@ -47,7 +47,10 @@ async function output(handle: SandboxHandle): Promise<string> {
 }
 
 test('bwrap: no host privilege — uid 993, root-only files unreadable, own pid namespace, read-only task', async (t) => {
-  const dir = await taskWith(t, 'id -u; cat /etc/shadow >/dev/null 2>&1 && echo shadow-readable || echo shadow-denied; echo pid=$$; ls /proc | grep -c "^[0-9]"; touch /var/task/x 2>/dev/null || echo task-ro; env | sort');
+  const dir = await taskWith(
+    t,
+    'id -u; cat /etc/shadow >/dev/null 2>&1 && echo shadow-readable || echo shadow-denied; echo pid=$$; ls /proc | grep -c "^[0-9]"; touch /var/task/x 2>/dev/null || echo task-ro; env | sort',
+  );
   const driver = createSandboxDriver('bwrap', { stateDir: join(dir, 'state') });
   t.after(() => driver.dispose());
   assert.equal((await driver.check()).ok, true);
@@ -62,17 +65,30 @@ test('bwrap: no host privilege — uid 993, root-only files unreadable, own pid 
 });
 
 test('bwrap: works for an unprivileged user (user namespaces, no cgroups: memory sampled)', async (t) => {
-  const dir = await taskWith(t, 'id -u; echo private > /tmp/f && cat /tmp/f; x=$(head -c 20000000 /dev/zero | tr "\\0" a); echo ${#x}');
+  const dir = await taskWith(
+    t,
+    'id -u; echo private > /tmp/f && cat /tmp/f; x=$(head -c 20000000 /dev/zero | tr "\\0" a); echo ${#x}',
+  );
   const state = join(dir, 'state');
   await mkdir(state, { mode: 0o755 });
   await chown(state, 65534, 65534);
   const out = await new Promise<string>((res, rej) => {
-    execFile(process.execPath, [RUNNER, 'bwrap', state, join(dir, 'task')], { uid: 65534, gid: 65534, env: { PATH: '/usr/bin:/bin' } }, (err, stdout, stderr) => {
-      if (err) rej(new Error(`${err.message}\n${stderr}`));
-      else res(stdout);
-    });
+    execFile(
+      process.execPath,
+      [RUNNER, 'bwrap', state, join(dir, 'task')],
+      { uid: 65534, gid: 65534, env: { PATH: '/usr/bin:/bin' } },
+      (err, stdout, stderr) => {
+        if (err) rej(new Error(`${err.message}\n${stderr}`));
+        else res(stdout);
+      },
+    );
   });
-  const result = JSON.parse(out) as { check: { ok: boolean; features: { memoryLimit: boolean } }; exit: { code: number }; stdout: string; uid: number };
+  const result = JSON.parse(out) as {
+    check: { ok: boolean; features: { memoryLimit: boolean } };
+    exit: { code: number };
+    stdout: string;
+    uid: number;
+  };
   assert.equal(result.uid, 65534, 'the test really ran unprivileged');
   assert.equal(result.check.ok, true);
   assert.equal(result.check.features.memoryLimit, false, 'no cgroup delegation for nobody');
@@ -110,6 +126,8 @@ test('process driver: runs without isolation, paths rewritten, private TMPDIR', 
   t.after(() => driver.dispose());
   const check = await driver.check();
   assert.equal(check.features.filesystem, false);
-  const out = await output(await driver.start(spec(dir, { env: { PATH: '/usr/bin:/bin', LAMBDA_TASK_ROOT: '/var/task' } })));
+  const out = await output(
+    await driver.start(spec(dir, { env: { PATH: '/usr/bin:/bin', LAMBDA_TASK_ROOT: '/var/task' } })),
+  );
   assert.deepEqual(out.trim().split('\n'), [`${join(dir, 'task')}|${join(dir, 'task')}`, 'tmp-ok']);
 });
