@@ -194,7 +194,7 @@ test('curl: a shell runtime posting a 2 MB file gets 100 Continue, then 202; one
   const curl = (args: string[]) =>
     new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
       execFile('curl', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(err);
+        if (err !== null) reject(new Error(err.message));
         else resolve({ stdout, stderr });
       });
     });
