@@ -30,7 +30,7 @@ function section(doc: string, heading: string): Set<string> {
   const rest = doc.slice(start + heading.length);
   const end = rest.indexOf('\n## ');
   const body = end === -1 ? rest : rest.slice(0, end);
-  return new Set([...body.matchAll(/^\| `([A-Za-z.]+)` \|/gm)].map((m) => m[1] ?? ''));
+  return new Set([...body.matchAll(/^\|\s*`([A-Za-z.]+)`\s*\|/gm)].map((m) => m[1] ?? ''));
 }
 
 test('errors doc: every API exception thrown is documented, and every documented one is thrown', async () => {
