@@ -3,7 +3,7 @@
  * minimal Node runtime so that the figures are the platform's, not a runtime's.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FunctionSpec } from '../src/platform/environments/function-spec.ts';
@@ -66,7 +66,7 @@ const payload = Buffer.from('{"hello":"world"}');
 
 async function warm(engine: Engine, s: FunctionSpec, n: number): Promise<Summary> {
   const invoke = () => engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
-  for (let i = 0; i < 200; i++) await invoke();
+  for (let i = 0; i < 3000; i++) await invoke();
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -77,6 +77,12 @@ async function warm(engine: Engine, s: FunctionSpec, n: number): Promise<Summary
 }
 
 async function throughput(engine: Engine, s: FunctionSpec, concurrency: number, ms: number): Promise<number> {
+  // Warm `concurrency` environments first, so that cold starts are not counted.
+  await Promise.all(
+    Array.from({ length: concurrency }, () =>
+      engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false }),
+    ),
+  );
   let count = 0;
   const until = performance.now() + ms;
   const worker = async () => {
@@ -101,6 +107,46 @@ async function cold(engine: Engine, n: number, driverName: string): Promise<Summ
   return summarize(samples);
 }
 
+/** Driver start → the bootstrap's first output, for a bootstrap that only echoes: the sandbox's own cost. */
+async function sandboxStart(driverName: 'bwrap' | 'process'): Promise<Summary> {
+  const dir = await mkdtemp(join(tmpdir(), 'lambkin-bench-sbx-'));
+  await chmod(dir, 0o755);
+  const task = join(dir, 'task');
+  await mkdir(task, { mode: 0o755 });
+  await writeFile(join(task, 'bootstrap'), '#!/bin/sh\necho ready\n', { mode: 0o755 });
+  const driver = createSandboxDriver(driverName, { stateDir: join(dir, 'state') });
+  await driver.check();
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      const t0 = performance.now();
+      const handle = await driver.start({
+        id: `b${i}`,
+        optDir: null,
+        taskDir: task,
+        runtimeDir: null,
+        entrypoint: '/var/task/bootstrap',
+        env: { PATH: '/usr/bin:/bin' },
+        memoryMb: 128,
+        tmpMb: 64,
+        maxProcesses: 64,
+        network: 'host',
+      });
+      await new Promise<void>((resolveOutput) =>
+        handle.stdout.once('data', () => {
+          resolveOutput();
+        }),
+      );
+      samples.push(performance.now() - t0);
+      await handle.exited;
+    }
+  } finally {
+    await driver.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return summarize(samples.slice(5));
+}
+
 export async function benchEngine(out: (s: string) => void): Promise<Record<string, number>> {
   out('## Engine (minimal Node runtime fixture, bwrap sandbox)');
   const figures: Record<string, number> = {};
@@ -123,7 +169,11 @@ export async function benchEngine(out: (s: string) => void): Promise<Record<stri
     out(line('cold start, process driver (no sandbox)', c));
     figures.coldProcessP50 = c.p50;
   });
-  const share = (figures.coldP50 ?? 0) - (figures.coldProcessP50 ?? 0);
+  const bwrapStart = await sandboxStart('bwrap');
+  const processStart = await sandboxStart('process');
+  out(line('sandbox start → first output, bwrap', bwrapStart));
+  out(line('sandbox start → first output, process', processStart));
+  const share = bwrapStart.p50 - processStart.p50;
   out(`${'sandbox share of a cold start (bwrap − process)'.padEnd(44)} ${share.toFixed(2)} ms (target ≤ 5 ms)`);
   out(`${'throughput scaling 4 envs / 1 env'.padEnd(44)} ${((figures.rps4 ?? 0) / (figures.rps1 ?? 1)).toFixed(2)}×`);
   figures.sandboxShare = share;

@@ -74,6 +74,8 @@ export interface ServiceOptions {
 export class LambdaService {
   readonly #o: ServiceOptions;
   readonly ctx: ArnContext;
+  /** FunctionSpecs by version and revision: building one hashes the configuration, so Invoke reuses them. */
+  readonly #specs = new Map<string, FunctionSpec>();
 
   constructor(options: ServiceOptions) {
     this.#o = options;
@@ -408,6 +410,10 @@ export class LambdaService {
   /** What the engine runs for `record` (one version at one revision). */
   specFor(record: FunctionRecord, reserved: number | null | undefined): FunctionSpec {
     const reservedConcurrency = reserved === undefined ? this.#o.store.getReservedConcurrency(record.name) : reserved;
+    const cacheKey = `${record.name}\0${record.version}\0${record.revisionId}\0${String(reservedConcurrency)}`;
+    const cached = this.#specs.get(cacheKey);
+    if (cached !== undefined) return cached;
+    if (this.#specs.size > 1000) this.#specs.clear();
     const shape = {
       runtime: record.runtime,
       handler: record.handler,
@@ -423,7 +429,7 @@ export class LambdaService {
       sys: record.systemLogLevel,
     };
     const key = `${record.name}:${record.version}:${createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 24)}`;
-    return {
+    const spec: FunctionSpec = {
       key,
       functionName: record.name,
       functionArn: functionArn(this.ctx, record.name),
@@ -442,6 +448,8 @@ export class LambdaService {
       ...(record.systemLogLevel !== undefined ? { systemLogLevel: record.systemLogLevel } : {}),
       reservedConcurrency,
     };
+    this.#specs.set(cacheKey, spec);
+    return spec;
   }
 
   // ── versions and aliases ───────────────────────────────────────────────────────────────────────────────────

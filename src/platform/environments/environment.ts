@@ -300,7 +300,6 @@ export class Environment {
     if (!request.logTail && answer.functionError === undefined) resolveResult(answer);
 
     const how = await Promise.race([ended, timedOut]);
-    this.finishing = false;
     clearTimeout(timer);
     const durationMs = performance.now() - running.startedAt;
     this.#running = null;
@@ -317,6 +316,8 @@ export class Environment {
     invokeEndChannel.publish({ environment: this, requestId, report });
     resolveResult({ ...answer, report, ...(tail ? { logTail: tail.text() } : {}) });
     const reusable = how === 'next' && this.#exit === null;
+    // Until here the pool may queue the next invocation for this environment rather than start another one.
+    this.finishing = false;
     if (reusable) {
       this.#transition('Ready');
       this.lastUsedAt = Date.now();

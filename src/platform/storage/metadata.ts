@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 
 export interface LayerVersionRecord {
   layerName: string;
@@ -86,6 +86,8 @@ const SCHEMA_VERSION = 1;
 
 export class MetadataStore {
   readonly #db: DatabaseSync;
+  /** Prepared once, reused: Invoke reads the store on every call. */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -368,16 +370,25 @@ export class MetadataStore {
     if (this.#db.isOpen) this.#db.close();
   }
 
+  #prepared(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint } {
-    return this.#db.prepare(sql).run(...params);
+    return this.#prepared(sql).run(...params);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape it selected
   #get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.#db.prepare(sql).get(...params) as T | undefined;
+    return this.#prepared(sql).get(...params) as T | undefined;
   }
 
   #all<T>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.#db.prepare(sql).all(...params) as T[];
+    return this.#prepared(sql).all(...params) as T[];
   }
 }
