@@ -54,12 +54,16 @@ export function runAws(bin: string, args: string[], env: NodeJS.ProcessEnv, cwd:
   });
 }
 
-export async function startApi(t: TestContext, flags: Record<string, string> = {}): Promise<ApiHarness> {
+export async function startApi(
+  t: TestContext,
+  flags: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<ApiHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'lambkin-api-'));
   await chmod(dir, 0o755);
   await writeFile(join(dir, 'aws-config'), '');
   await writeFile(join(dir, 'aws-credentials'), '');
-  const config = parseConfig({ port: 0, dataDir: join(dir, 'data'), ...flags }, {});
+  const config = parseConfig({ port: 0, dataDir: join(dir, 'data'), ...flags }, env);
   const lambkin = await startLambkin(config, { retryDelaysMs: [200, 400] });
   const sdk = new LambdaClient({
     endpoint: lambkin.url,
@@ -71,14 +75,14 @@ export async function startApi(t: TestContext, flags: Record<string, string> = {
     await lambkin.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const env = awsEnv(dir);
+  const cliEnv = awsEnv(dir);
   await mkdir(join(dir, 'zips'), { recursive: true });
   return {
     lambkin,
     url: lambkin.url,
     dir,
     sdk,
-    aws: (args, bin = 'aws') => runAws(bin, [...args, '--endpoint-url', lambkin.url], env, dir),
+    aws: (args, bin = 'aws') => runAws(bin, [...args, '--endpoint-url', lambkin.url], cliEnv, dir),
     zip: (fixture) => zipDirectory(join(FIXTURES, fixture), join(dir, 'zips', `${fixture.replaceAll('/', '-')}.zip`)),
   };
 }
