@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
+import { runtimeCommand } from './commands/runtime.ts';
 import { serveCommand } from './commands/serve.ts';
 
 const program = new Command('lambkin')
@@ -14,6 +15,7 @@ const program = new Command('lambkin')
   .exitOverride();
 
 program.addCommand(serveCommand());
+program.addCommand(runtimeCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,152 @@
+/**
+ * The Lambkin runtime as users get it: built into a managed-runtime directory (bootstrap + bundle), mounted at
+ * /var/runtime with Node 24 at /var/lang, running handler fixtures in real bwrap sandboxes.
+ */
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { buildRuntimeDir } from '../../src/cli/runtime-package.ts';
+import { startEngine, type Harness } from '../engine/harness.ts';
+
+const FUNCTIONS = resolve(import.meta.dirname, '../fixtures/functions');
+let built: Promise<string> | null = null;
+
+function runtimeDir(): Promise<string> {
+  built ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lambkin-runtime-'));
+    await chmod(dir, 0o755);
+    process.on('exit', () => {
+      void rm(dir, { recursive: true, force: true });
+    });
+    await buildRuntimeDir(join(dir, 'runtime'));
+    return join(dir, 'runtime');
+  })();
+  return built;
+}
+
+async function engine(t: TestContext): Promise<Harness> {
+  return startEngine(t, { managedRuntimeDir: await runtimeDir(), langDir: dirname(dirname(process.execPath)) });
+}
+
+const run = async (
+  h: Harness,
+  fixture: string,
+  handler: string,
+  payload: unknown,
+  runtime = 'nodejs24.x',
+  tail = false,
+) =>
+  h.invoke(
+    h.spec({
+      name: `${fixture}-${handler.replace(/\W/g, '-')}`.slice(0, 60),
+      code: join(FUNCTIONS, fixture),
+      layers: [],
+      handler,
+      runtime,
+    }),
+    payload,
+    tail,
+  );
+
+const json = (b: Buffer): unknown => JSON.parse(b.toString());
+
+test('runtime: TypeScript with enums, namespaces, parameter properties and extensionless/.js imports', async (t) => {
+  const h = await engine(t);
+  const r = await run(h, 'ts-enum', 'index.handler', { name: 'lamb' });
+  assert.equal(r.functionError, undefined, r.payload.toString());
+  assert.deepEqual(json(r.payload), { color: 'green', greeting: 'HELLO LAMB', version: 2 });
+  const failed = await run(h, 'ts-enum', 'index.handler', { fail: true });
+  assert.equal(failed.functionError, 'Unhandled');
+  const body = json(failed.payload) as { errorType: string; errorMessage: string; trace: string[] };
+  assert.equal(body.errorType, 'Error');
+  assert.equal(body.errorMessage, 'failed on purpose');
+  assert.match(body.trace[1] ?? '', /\/var\/task\/index\.ts:26:\d+/, 'the stack points at the .ts line');
+});
+
+test('runtime: ESM, CommonJS callbacks (nodejs22.x), nested handler paths', async (t) => {
+  const h = await engine(t);
+  assert.deepEqual(json((await run(h, 'esm-async', 'index.handler', { a: 1 })).payload), { esm: true, got: { a: 1 } });
+  assert.deepEqual(json((await run(h, 'cjs-callback', 'index.handler', { b: 2 }, 'nodejs22.x')).payload), {
+    cjs: true,
+    got: { b: 2 },
+    remaining: true,
+  });
+  assert.deepEqual(json((await run(h, 'cjs-callback', 'index.viaSucceed', 3, 'nodejs22.x')).payload), { succeeded: 3 });
+  assert.equal((await run(h, 'nested', 'dir/sub/file.deep.handler', {})).payload.toString(), '"nested ok"');
+});
+
+test('runtime: init errors reach the caller with the Lambda error types', async (t) => {
+  const h = await engine(t);
+  const cases: [string, string, string, RegExp][] = [
+    ['missing-handler', 'index.handler', 'Runtime.HandlerNotFound', /index\.handler is undefined or not exported/],
+    ['missing-handler', 'index.other.deeper', 'Runtime.HandlerNotFound', /is undefined or not exported/],
+    ['missing-handler', 'nohandler', 'Runtime.MalformedHandlerName', /Bad handler/],
+    ['missing-handler', '../index.handler', 'Runtime.MalformedHandlerName', /'\.\.' is not allowed/],
+    ['missing-handler', 'nofile.handler', 'Runtime.ImportModuleError', /Cannot find module 'nofile'/],
+    ['syntax-error', 'index.handler', 'Runtime.UserCodeSyntaxError', /SyntaxError/],
+    ['import-error', 'index.handler', 'Runtime.ImportModuleError', /this-package-does-not-exist/],
+    ['callback-on-24', 'index.handler', 'Runtime.CallbackHandlerDeprecated', /Callback-based function handlers/],
+  ];
+  for (const [fixture, handler, type, message] of cases) {
+    const r = await run(h, fixture, handler, {});
+    assert.equal(r.functionError, 'Unhandled', `${fixture} ${handler}`);
+    const body = json(r.payload) as { errorType: string; errorMessage: string };
+    assert.equal(body.errorType, type, `${fixture} ${handler}: ${r.payload.toString()}`);
+    assert.match(body.errorMessage, message);
+  }
+});
+
+test('runtime: thrown values of every kind are serialised, never crashing the runtime', async (t) => {
+  const h = await engine(t);
+  assert.deepEqual(
+    (json((await run(h, 'throws', 'index.error', {})).payload) as { errorType: string }).errorType,
+    'TypeError',
+  );
+  assert.deepEqual(json((await run(h, 'throws', 'index.string', {})).payload), {
+    errorType: 'string',
+    errorMessage: 'just a string',
+    trace: [],
+  });
+  const circular = json((await run(h, 'throws', 'index.circular', {})).payload) as { errorType: string };
+  assert.equal(circular.errorType, 'object');
+  const unserializable = json((await run(h, 'throws', 'index.unserializable', {})).payload) as {
+    errorType: string;
+    errorMessage: string;
+  };
+  assert.deepEqual(
+    [unserializable.errorType, unserializable.errorMessage],
+    ['Runtime.JSONStringifyError', 'Unable to stringify response body'],
+  );
+});
+
+test('runtime: the context object and _X_AMZN_TRACE_ID; Node 24 from /var/lang', async (t) => {
+  const h = await engine(t);
+  const r = await run(h, 'context-dump', 'index.handler', {});
+  const ctx = json(r.payload) as Record<string, unknown>;
+  assert.equal(ctx.awsRequestId, r.requestId);
+  assert.equal(ctx.invokedFunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:context-dump-index-handler');
+  assert.equal(ctx.functionName, 'context-dump-index-handler');
+  assert.equal(ctx.functionVersion, '$LATEST');
+  assert.equal(ctx.memoryLimitInMB, '128');
+  assert.equal(ctx.logGroupName, '/aws/lambda/context-dump-index-handler');
+  assert.match(String(ctx.logStreamName), /\[\$LATEST\][0-9a-f]{32}$/);
+  assert.ok(Number(ctx.remaining) > 0 && Number(ctx.remaining) <= 3000);
+  assert.match(String(ctx.trace), /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
+  assert.match(String(ctx.node), /^v24\./);
+  assert.equal(ctx.executionEnv, 'AWS_Lambda_nodejs24.x');
+});
+
+test('runtime: console output in the AWS text format, one event per call', async (t) => {
+  const h = await engine(t);
+  const r = await run(h, 'logging', 'index.handler', {}, 'nodejs24.x', true);
+  const tail = r.logTail ?? '';
+  const id = r.requestId;
+  assert.match(
+    tail,
+    new RegExp(`\\n\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${id}\\tINFO\\tline one\\rline two\\n`),
+  );
+  assert.match(tail, new RegExp(`\\t${id}\\tWARN\\tcareful \\{ n: 1 \\}\\n`));
+  assert.match(tail, new RegExp(`\\t${id}\\tERROR\\tError: logged error\\r    at `));
+});
