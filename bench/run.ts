@@ -4,10 +4,12 @@
  */
 import { benchApi } from './api.ts';
 import { benchEngine } from './engine.ts';
+import { benchRuntime } from './runtime.ts';
 
 const sections: Record<string, (out: (s: string) => void) => Promise<unknown>> = {
   engine: benchEngine,
   api: benchApi,
+  runtime: benchRuntime,
 };
 
 const only = process.argv.slice(2);
