@@ -188,25 +188,12 @@ export class LambdaService {
     const record: FunctionRecord = {
       name,
       version: '$LATEST',
-      runtime: config.runtime,
-      role: config.role,
-      handler: config.handler,
-      description: config.description,
-      timeout: config.timeout,
-      memorySize: config.memorySize,
-      environment: config.environment,
-      layers: config.layers,
+      ...config,
+      logGroup: config.logGroup ?? `/aws/lambda/${name}`,
       codeSha256Hex: zip.sha256Hex,
       codeSha256: zip.sha256Base64,
       codeSize: zip.size,
       unzippedSize: zip.unzippedBytes,
-      ephemeralStorage: config.ephemeralStorage,
-      architectures: config.architectures,
-      logFormat: config.logFormat,
-      logGroup: config.logGroup ?? `/aws/lambda/${name}`,
-      ...(config.applicationLogLevel !== undefined ? { applicationLogLevel: config.applicationLogLevel } : {}),
-      ...(config.systemLogLevel !== undefined ? { systemLogLevel: config.systemLogLevel } : {}),
-      tracingMode: config.tracingMode,
       lastModified: lambdaDate(),
       revisionId: randomUUID(),
       state: 'Pending',
@@ -283,22 +270,7 @@ export class LambdaService {
     this.#checkRevision(record, cmd.RevisionId);
     this.#checkNotUpdating(record);
     const config = this.#validateConfig(cmd, record);
-    Object.assign(record, {
-      runtime: config.runtime,
-      role: config.role,
-      handler: config.handler,
-      description: config.description,
-      timeout: config.timeout,
-      memorySize: config.memorySize,
-      environment: config.environment,
-      layers: config.layers,
-      ephemeralStorage: config.ephemeralStorage,
-      logFormat: config.logFormat,
-      logGroup: config.logGroup ?? record.logGroup,
-      tracingMode: config.tracingMode,
-    });
-    if (config.applicationLogLevel !== undefined) record.applicationLogLevel = config.applicationLogLevel;
-    if (config.systemLogLevel !== undefined) record.systemLogLevel = config.systemLogLevel;
+    Object.assign(record, config, { logGroup: config.logGroup ?? record.logGroup });
     const total = record.unzippedSize + record.layers.reduce((n, l) => n + l.unzippedSize, 0);
     if (total > MAX_UNZIPPED_BYTES) {
       throw apiError.invalid(`Layers consume more than the available size of ${MAX_UNZIPPED_BYTES} bytes`);
