@@ -15,6 +15,7 @@ import { createContext, type LambdaContext } from './context.ts';
 import { RuntimeError, toErrorBody } from './errors.ts';
 import { loadHandler, type Handler } from './handler-loader.ts';
 import { RuntimeApiClient } from './runtime-api-client.ts';
+import { highWaterMarkOf, installAwsLambdaGlobal, openResponseStream, STREAMING_SYMBOL } from './streaming.ts';
 
 const env = process.env;
 const legacy = /nodejs(1\d|20|22)\.x$/.test(env.AWS_EXECUTION_ENV ?? '') || env.LAMBKIN_NODE_COMPAT === '3';
@@ -49,6 +50,7 @@ function main(): void {
     });
   }
 
+  installAwsLambdaGlobal();
   void (async () => {
     let handler: Handler;
     try {
@@ -74,6 +76,10 @@ function main(): void {
       if (typeof trace === 'string') env._X_AMZN_TRACE_ID = trace;
       else delete env._X_AMZN_TRACE_ID;
       const context = createContext(requestId, next.headers, env);
+      if (isStreaming(handler)) {
+        await runStreaming(client, handler, next.body, context, log);
+        continue;
+      }
       let outcome: { ok: true; result: unknown } | { ok: false; error: unknown };
       try {
         const event: unknown = next.body.length === 0 ? {} : JSON.parse(next.body.toString('utf8'));
@@ -104,6 +110,32 @@ function main(): void {
       await client.error(requestId, JSON.stringify(body));
     }
   })();
+}
+
+/** A streaming handler writes the body itself; an error after the first byte becomes the stream's trailers. */
+async function runStreaming(
+  client: RuntimeApiClient,
+  handler: Handler,
+  body: Buffer,
+  context: LambdaContext,
+  log: (level: 'ERROR', message: string) => void,
+): Promise<void> {
+  const { stream, done } = openResponseStream(
+    client.address,
+    client.agent,
+    context.awsRequestId,
+    highWaterMarkOf(handler),
+  );
+  try {
+    const event: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    await handler(event, stream, context);
+    if (!stream.writableEnded) stream.end();
+  } catch (err) {
+    const errorBody = toErrorBody(err);
+    log('ERROR', `Invoke Error \t${JSON.stringify(errorBody)}`);
+    await stream.fail(errorBody);
+  }
+  await done;
 }
 
 /** Client 3.x semantics: a returned promise, `callback(err, result)` or `context.done/succeed/fail`; first wins. */

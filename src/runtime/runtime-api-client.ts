@@ -15,11 +15,17 @@ export class RuntimeApiClient {
   readonly #host: string;
   readonly #port: number;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  readonly address: string;
 
   constructor(address: string) {
+    this.address = address;
     const colon = address.lastIndexOf(':');
     this.#host = address.slice(0, colon);
     this.#port = Number(address.slice(colon + 1));
+  }
+
+  get agent(): Agent {
+    return this.#agent;
   }
 
   async next(): Promise<NextInvocation> {

@@ -25,6 +25,8 @@ export interface SpecInput {
   memoryMb?: number;
   environment?: Record<string, string>;
   reservedConcurrency?: number | null;
+  logFormat?: 'Text' | 'JSON';
+  applicationLogLevel?: string;
 }
 
 export interface Harness {
@@ -82,7 +84,8 @@ export async function startEngine(t: TestContext, options: Partial<EngineOptions
         code: { sha256: sha(code), path: code },
         layers: layers.map((l) => ({ sha256: sha(l), path: l })),
         logGroup: `/aws/lambda/${input.name}`,
-        logFormat: 'Text',
+        logFormat: input.logFormat ?? 'Text',
+        ...(input.applicationLogLevel !== undefined ? { applicationLogLevel: input.applicationLogLevel } : {}),
         reservedConcurrency: input.reservedConcurrency ?? null,
       };
       spec.key = sha(JSON.stringify(spec));

@@ -37,14 +37,17 @@ const run = async (
   payload: unknown,
   runtime = 'nodejs24.x',
   tail = false,
+  logFormat: 'Text' | 'JSON' = 'Text',
 ) =>
   h.invoke(
     h.spec({
-      name: `${fixture}-${handler.replace(/\W/g, '-')}`.slice(0, 60),
+      name: `${fixture}-${handler.replace(/\W/g, '-')}-${runtime.replace(/\W/g, '')}`.slice(0, 64),
       code: join(FUNCTIONS, fixture),
       layers: [],
       handler,
       runtime,
+      logFormat,
+      ...(logFormat === 'JSON' ? { applicationLogLevel: 'INFO' } : {}),
     }),
     payload,
     tail,
@@ -126,11 +129,14 @@ test('runtime: the context object and _X_AMZN_TRACE_ID; Node 24 from /var/lang',
   const r = await run(h, 'context-dump', 'index.handler', {});
   const ctx = json(r.payload) as Record<string, unknown>;
   assert.equal(ctx.awsRequestId, r.requestId);
-  assert.equal(ctx.invokedFunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:context-dump-index-handler');
-  assert.equal(ctx.functionName, 'context-dump-index-handler');
+  assert.equal(
+    ctx.invokedFunctionArn,
+    'arn:aws:lambda:us-east-1:000000000000:function:context-dump-index-handler-nodejs24x',
+  );
+  assert.equal(ctx.functionName, 'context-dump-index-handler-nodejs24x');
   assert.equal(ctx.functionVersion, '$LATEST');
   assert.equal(ctx.memoryLimitInMB, '128');
-  assert.equal(ctx.logGroupName, '/aws/lambda/context-dump-index-handler');
+  assert.equal(ctx.logGroupName, '/aws/lambda/context-dump-index-handler-nodejs24x');
   assert.match(String(ctx.logStreamName), /\[\$LATEST\][0-9a-f]{32}$/);
   assert.ok(Number(ctx.remaining) > 0 && Number(ctx.remaining) <= 3000);
   assert.match(String(ctx.trace), /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/);
@@ -149,4 +155,78 @@ test('runtime: console output in the AWS text format, one event per call', async
   );
   assert.match(tail, new RegExp(`\\t${id}\\tWARN\\tcareful \\{ n: 1 \\}\\n`));
   assert.match(tail, new RegExp(`\\t${id}\\tERROR\\tError: logged error\\r    at `));
+});
+
+test('runtime: response streaming — chunks, HTTP-integration prelude, error trailers mid-stream', async (t) => {
+  const h = await engine(t);
+  const plain = await run(h, 'streaming', 'index.handler', {});
+  assert.equal(plain.functionError, undefined, plain.payload.toString());
+  assert.equal(plain.payload.toString(), 'hello stream');
+  assert.equal(plain.contentType, 'text/plain');
+  const http = await run(h, 'streaming', 'index.http', {});
+  assert.equal(http.contentType, 'application/vnd.awslambda.http-integration-response');
+  const nul = http.payload.indexOf(Buffer.alloc(8));
+  assert.deepEqual(JSON.parse(http.payload.subarray(0, nul).toString()), {
+    statusCode: 201,
+    headers: { 'x-lamb': 'kin' },
+  });
+  assert.equal(http.payload.subarray(nul + 8).toString(), 'body');
+  const failed = await run(h, 'streaming', 'index.fails', {});
+  assert.equal(failed.functionError, 'Unhandled');
+  assert.deepEqual(
+    [
+      (json(failed.payload) as { errorType: string }).errorType,
+      (json(failed.payload) as { errorMessage: string }).errorMessage,
+    ],
+    ['Error', 'mid-stream'],
+  );
+});
+
+test('runtime: uncaught errors — reported then exit 129/128 on nodejs22.x, a plain crash on nodejs24.x', async (t) => {
+  const h = await engine(t);
+  const legacy = json((await run(h, 'crashes', 'index.uncaught', {}, 'nodejs22.x')).payload) as {
+    errorType: string;
+    errorMessage: string;
+  };
+  assert.deepEqual([legacy.errorType, legacy.errorMessage], ['Error', 'async boom']);
+  const rejection = json((await run(h, 'crashes', 'index.rejection', {}, 'nodejs22.x')).payload) as {
+    errorType: string;
+    errorMessage: string;
+  };
+  assert.equal(rejection.errorType, 'Runtime.UnhandledPromiseRejection');
+  assert.match(rejection.errorMessage, /nobody caught me/);
+  const modern = json((await run(h, 'crashes', 'index.uncaught', {}, 'nodejs24.x')).payload) as {
+    errorType: string;
+    errorMessage: string;
+  };
+  assert.equal(modern.errorType, 'Runtime.ExitError');
+  assert.match(modern.errorMessage, /exit status 1$/);
+});
+
+test('runtime: JSON log format with the application log level (LoggingConfig)', async (t) => {
+  const h = await engine(t);
+  const r = await run(h, 'crashes', 'index.logs', {}, 'nodejs24.x', true, 'JSON');
+  assert.equal(r.payload.toString(), '"json logged"');
+  const records = (r.logTail ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    records.map((x) => x.level),
+    ['INFO', 'ERROR'],
+  );
+  assert.equal(records[0]?.message, 'info kept');
+  assert.equal(records[0]?.requestId, r.requestId);
+  assert.match(String(records[0]?.timestamp), /^\d{4}-\d\d-\d\dT/);
+  assert.equal(records[1]?.errorType, 'TypeError');
+  assert.equal(records[1]?.errorMessage, 'typed');
+});
+
+test('runtime: a handler typed with @types/aws-lambda runs as written', async (t) => {
+  const h = await engine(t);
+  const r = await run(h, 'typed', 'index.handler', { rawPath: '/lamb' });
+  assert.deepEqual(json(r.payload), {
+    statusCode: 200,
+    body: JSON.stringify({ path: '/lamb', fn: 'typed-index-handler-nodejs24x' }),
+  });
 });
