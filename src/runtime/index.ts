@@ -200,9 +200,7 @@ async function reportFatal(
 }
 
 function isStreaming(handler: Handler): boolean {
-  return (
-    (handler as unknown as Record<symbol, unknown>)[Symbol.for('aws.lambda.runtime.handler.streaming')] === 'response'
-  );
+  return (handler as unknown as Record<symbol, unknown>)[STREAMING_SYMBOL] === 'response';
 }
 
 main();

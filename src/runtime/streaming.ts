@@ -5,7 +5,7 @@
  * `Lambda-Runtime-Function-Response-Mode: streaming`. `awslambda.HttpResponseStream.from(stream, prelude)` writes
  * the HTTP-integration prelude (JSON + 8 NUL bytes). A failure mid-stream ends the body with error trailers.
  */
-import { Agent, request, type ClientRequest } from 'node:http';
+import { request, type Agent, type ClientRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import {
   HTTP_INTEGRATION_CONTENT_TYPE,
