@@ -132,7 +132,9 @@ function classifyLoadError(err: unknown): Error {
   if (err instanceof SyntaxError)
     return new RuntimeError('Runtime.UserCodeSyntaxError', `${err.name}: ${err.message}`, { cause: err });
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+  // As AWS's client 4.x: a CommonJS require() that fails is Runtime.ImportModuleError; an ES import that fails
+  // (ERR_MODULE_NOT_FOUND) keeps its own name.
+  if (code === 'MODULE_NOT_FOUND') {
     const message = err instanceof Error ? err.message : String(err);
     return new RuntimeError('Runtime.ImportModuleError', `Error: ${message}`, { cause: err });
   }

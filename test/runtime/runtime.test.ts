@@ -89,7 +89,8 @@ test('runtime: init errors reach the caller with the Lambda error types', async 
     ['missing-handler', '../index.handler', 'Runtime.MalformedHandlerName', /'\.\.' is not allowed/],
     ['missing-handler', 'nofile.handler', 'Runtime.ImportModuleError', /Cannot find module 'nofile'/],
     ['syntax-error', 'index.handler', 'Runtime.UserCodeSyntaxError', /SyntaxError/],
-    ['import-error', 'index.handler', 'Runtime.ImportModuleError', /this-package-does-not-exist/],
+    ['import-error', 'index.handler', 'Error', /Cannot find package 'this-package-does-not-exist'/],
+    ['import-error', 'cjs.handler', 'Runtime.ImportModuleError', /Cannot find module 'this-package-does-not-exist'/],
     ['callback-on-24', 'index.handler', 'Runtime.CallbackHandlerDeprecated', /Callback-based function handlers/],
   ];
   for (const [fixture, handler, type, message] of cases) {
