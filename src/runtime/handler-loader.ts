@@ -7,11 +7,13 @@
  * package.json `type`); TypeScript is compiled by Node itself (type stripping with transforms, so enums,
  * namespaces and parameter properties work), with source maps so stack traces show `.ts` lines.
  */
-import { existsSync, statSync } from 'node:fs';
-import { createRequire, registerHooks } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RuntimeError } from './errors.ts';
+
+// CommonJS objects of builtins: they load faster than ES namespaces (see runtime-api-client.ts).
+const { existsSync, statSync } = process.getBuiltinModule('node:fs');
+const { createRequire, registerHooks } = process.getBuiltinModule('node:module');
+const { join } = process.getBuiltinModule('node:path');
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 
 export type Handler = (event: unknown, context: unknown, callback?: unknown) => unknown;
 
@@ -99,7 +101,8 @@ export async function loadHandler(taskRoot: string, handlerName: string): Promis
   if (file === null) {
     throw new RuntimeError('Runtime.ImportModuleError', `Error: Cannot find module '${parsed.module}'`);
   }
-  installTypeScriptResolution();
+  // Only TypeScript needs the resolution hook; JavaScript loads exactly as Node (and AWS's client) loads it.
+  if (/\.[cm]?ts$/.test(file)) installTypeScriptResolution();
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

@@ -8,7 +8,6 @@
  * `nodejs20.x`/`nodejs22.x` behave as client 3.x — callbacks and `context.done/succeed/fail` too, and uncaught
  * errors are reported before the process exits (129 / 128).
  */
-import { enableCompileCache } from 'node:module';
 import { RUNTIME_HEADER } from '../protocol/runtime-api.ts';
 import { patchConsole, type LogState } from './console-patch.ts';
 import { createContext, type LambdaContext } from './context.ts';
@@ -27,11 +26,6 @@ function main(): void {
       'lambkin runtime: AWS_LAMBDA_RUNTIME_API is not set: this program runs inside a Lambda execution environment\n',
     );
     process.exit(1);
-  }
-  try {
-    enableCompileCache('/tmp/.lambkin-compile-cache');
-  } catch {
-    // A read-only /tmp only costs start-up time.
   }
   const client = new RuntimeApiClient(address);
   const state: LogState = { requestId: undefined };

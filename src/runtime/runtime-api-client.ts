@@ -2,8 +2,12 @@
  * @module runtime/runtime-api-client
  * The Runtime API from the runtime's side: one keep-alive socket, no timeout on `next`.
  */
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import type { Agent as AgentType, IncomingHttpHeaders } from 'node:http';
 import { RUNTIME_HEADER, RUNTIME_PATH } from '../protocol/runtime-api.ts';
+
+// Importing node:http as an ES module builds its whole namespace, which loads lazily defined parts (undici's
+// WebSocket and more): ~60 ms of cold start here. The CommonJS object skips that.
+const { Agent, request } = process.getBuiltinModule('node:http');
 
 export interface NextInvocation {
   requestId: string;
@@ -14,7 +18,7 @@ export interface NextInvocation {
 export class RuntimeApiClient {
   readonly #host: string;
   readonly #port: number;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #agent: AgentType = new Agent({ keepAlive: true, maxSockets: 1 });
   readonly address: string;
 
   constructor(address: string) {
@@ -24,7 +28,7 @@ export class RuntimeApiClient {
     this.#port = Number(address.slice(colon + 1));
   }
 
-  get agent(): Agent {
+  get agent(): AgentType {
     return this.#agent;
   }
 
