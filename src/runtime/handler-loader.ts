@@ -11,7 +11,7 @@ import { RuntimeError } from './errors.ts';
 
 // CommonJS objects of builtins: they load faster than ES namespaces (see runtime-api-client.ts).
 const { existsSync, statSync } = process.getBuiltinModule('node:fs');
-const { createRequire, registerHooks } = process.getBuiltinModule('node:module');
+const nodeModule = process.getBuiltinModule('node:module');
 const { join } = process.getBuiltinModule('node:path');
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 
@@ -47,9 +47,11 @@ export function findModule(taskRoot: string, parsed: ParsedHandler): string | nu
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   }
   try {
-    return createRequire(join(taskRoot, 'noop.js')).resolve(join(parsed.moduleRoot, parsed.module) || parsed.module, {
-      paths: [taskRoot],
-    });
+    return nodeModule
+      .createRequire(join(taskRoot, 'noop.js'))
+      .resolve(join(parsed.moduleRoot, parsed.module) || parsed.module, {
+        paths: [taskRoot],
+      });
   } catch {
     return null;
   }
@@ -64,7 +66,7 @@ let hooksInstalled = false;
 export function installTypeScriptResolution(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  registerHooks({
+  nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       try {
         return nextResolve(specifier, context);
