@@ -12,7 +12,7 @@ import { RuntimeError } from './errors.ts';
 // CommonJS objects of builtins: they load faster than ES namespaces (see runtime-api-client.ts).
 const { existsSync, statSync } = process.getBuiltinModule('node:fs');
 const nodeModule = process.getBuiltinModule('node:module');
-const { join } = process.getBuiltinModule('node:path');
+const path = process.getBuiltinModule('node:path');
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 
 export type Handler = (event: unknown, context: unknown, callback?: unknown) => unknown;
@@ -41,15 +41,15 @@ export function parseHandler(handler: string): ParsedHandler {
 
 /** The file to load, or null. */
 export function findModule(taskRoot: string, parsed: ParsedHandler): string | null {
-  const stem = join(taskRoot, parsed.moduleRoot, parsed.module);
+  const stem = path.join(taskRoot, parsed.moduleRoot, parsed.module);
   for (const ext of EXTENSIONS) {
     const candidate = stem + ext;
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   }
   try {
     return nodeModule
-      .createRequire(join(taskRoot, 'noop.js'))
-      .resolve(join(parsed.moduleRoot, parsed.module) || parsed.module, {
+      .createRequire(path.join(taskRoot, 'noop.js'))
+      .resolve(path.join(parsed.moduleRoot, parsed.module) || parsed.module, {
         paths: [taskRoot],
       });
   } catch {
