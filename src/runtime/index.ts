@@ -140,11 +140,27 @@ function runLegacy(
 ): Promise<{ ok: true; result: unknown } | { ok: false; error: unknown }> {
   return new Promise((resolve) => {
     let settled = false;
+    const settle = (error: unknown, result?: unknown): void => {
+      if (error !== undefined && error !== null) resolve({ ok: false, error });
+      else resolve({ ok: true, result });
+    };
     const finish = (error: unknown, result?: unknown): void => {
       if (settled) return;
       settled = true;
-      if (error !== undefined && error !== null) resolve({ ok: false, error });
-      else resolve({ ok: true, result });
+      settle(error, result);
+    };
+    // callback(): with callbackWaitsForEmptyEventLoop (the default) the result is posted once the event loop has
+    // nothing left to do but the runtime's own idle socket and output pipes.
+    const callback = (error: unknown, result?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (context.callbackWaitsForEmptyEventLoop === false) {
+        settle(error, result);
+        return;
+      }
+      void untilEventLoopEmpty().then(() => {
+        settle(error, result);
+      });
     };
     context.callbackWaitsForEmptyEventLoop = true;
     context.done = finish;
@@ -155,7 +171,7 @@ function runLegacy(
       finish(error ?? 'handled');
     };
     try {
-      const returned = handler(event, context, finish);
+      const returned = handler(event, context, callback);
       if (
         typeof returned === 'object' &&
         returned !== null &&
@@ -176,6 +192,17 @@ function runLegacy(
       finish(error);
     }
   });
+}
+
+/** Resources that do not count as work left for the handler: the runtime's own pipes and pending checks. */
+const RUNTIME_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'Immediate']);
+
+async function untilEventLoopEmpty(): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (process.getActiveResourcesInfo().every((type) => RUNTIME_RESOURCES.has(type))) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 async function reportFatal(

@@ -231,3 +231,23 @@ test('runtime: a handler typed with @types/aws-lambda runs as written', async (t
     body: JSON.stringify({ path: '/lamb', fn: 'typed-index-handler-nodejs24x' }),
   });
 });
+
+test('runtime: callbackWaitsForEmptyEventLoop — true waits for pending timers, false answers at once (nodejs22.x)', async (t) => {
+  const h = await engine(t);
+  const waited = await run(h, 'cjs-callback', 'index.waits', { wait: true }, 'nodejs22.x', true);
+  assert.equal(waited.payload.toString(), '"answered"');
+  assert.match(waited.logTail ?? '', /timer fired[\s\S]*END RequestId/, 'the timer ran before the invocation ended');
+  const spec = h.spec({
+    name: 'no-wait',
+    code: join(FUNCTIONS, 'cjs-callback'),
+    layers: [],
+    handler: 'index.waits',
+    runtime: 'nodejs22.x',
+  });
+  const quick = await h.invoke(spec, { wait: false }, true);
+  assert.equal(quick.payload.toString(), '"answered"');
+  assert.ok(
+    (quick.report?.durationMs ?? 1000) < 250,
+    `answered before the timer (${String(quick.report?.durationMs)} ms)`,
+  );
+});
