@@ -248,3 +248,9 @@ test('runtime: callbackWaitsForEmptyEventLoop — true waits for pending timers,
   assert.equal(quick.payload.toString(), '"answered"');
   assert.doesNotMatch(quick.logTail ?? '', /timer fired/, 'answered (and ended) before the timer fired');
 });
+
+test('runtime: package.json "type": "module" makes .js ESM; .cts is CommonJS TypeScript; tsconfig paths are ignored', async (t) => {
+  const h = await engine(t);
+  assert.deepEqual(json((await run(h, 'package-type-module', 'index.handler', {})).payload), { esm: true });
+  assert.deepEqual(json((await run(h, 'ts-commonjs', 'index.handler', {})).payload), { cjs: true, answer: 42 });
+});
