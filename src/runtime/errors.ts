@@ -36,10 +36,6 @@ export function toErrorBody(value: unknown): ErrorBody {
   }
 }
 
-export function serializeError(value: unknown): string {
-  return JSON.stringify(toErrorBody(value));
-}
-
 function safeString(value: unknown): string {
   try {
     if (typeof value === 'string') return value;

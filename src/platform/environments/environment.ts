@@ -7,7 +7,7 @@
  * as on Lambda) and the environment's (the runtime asked for the next event, or died: `done` settles, the REPORT
  * line is written and the pool may hand the environment out again).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { channel } from 'node:diagnostics_channel';
@@ -118,7 +118,6 @@ export class Environment {
   #capture: LogCapture | null = null;
   #exit: SandboxExit | null = null;
   #running: Running | null = null;
-  #initDurationMs: number | undefined;
   #disposePromise: Promise<void> | null = null;
   #onGone: (() => void) | null = null;
 
@@ -443,7 +442,6 @@ export class Environment {
     const initDurationMs = performance.now() - started;
 
     if (how === 'ready') {
-      this.#initDurationMs = initDurationMs;
       this.#transition('Invoking');
       return { kind: 'ready', initDurationMs };
     }
@@ -595,11 +593,6 @@ export class Environment {
     if (this.#running === null) throw new PlatformError('ERR_INTERNAL', 'no invocation running');
     return this.#running;
   }
-
-  /** Init Duration of this environment's cold start, once known. */
-  get initDurationMs(): number | undefined {
-    return this.#initDurationMs;
-  }
 }
 
 /** Lambda's lookup: `/var/task/bootstrap`, then `/opt/bootstrap` (managed runtimes: `/var/runtime/bootstrap`). */
@@ -657,5 +650,3 @@ function describe(err: unknown): string {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
-
-export { randomUUID as newRequestId };
