@@ -1,6 +1,6 @@
 /**
  * @module cli/commands/serve
- * `lambkin serve`: the Lambda API, the Runtime APIs of the environments, and the console, on one machine.
+ * `lambkin serve`: the Lambda API and the Runtime APIs of the execution environments, on one machine.
  */
 import { Command } from 'commander';
 import pc from 'picocolors';
