@@ -22,6 +22,8 @@ export interface LambkinConfig {
   credentials: { accessKeyId: string; secretAccessKey: string }[];
   idleTimeoutMs: number;
   accountConcurrency: number;
+  /** bubblewrap binary (env LAMBKIN_BWRAP), when not the one on PATH. */
+  bwrap?: string;
 }
 
 export interface ConfigFlags {
@@ -78,6 +80,7 @@ export function parseConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process
     credentials,
     idleTimeoutMs,
     accountConcurrency: 1000,
+    ...(env.LAMBKIN_BWRAP !== undefined ? { bwrap: env.LAMBKIN_BWRAP } : {}),
   };
 }
 

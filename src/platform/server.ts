@@ -49,7 +49,10 @@ export interface StartOptions {
 export async function startLambkin(config: LambkinConfig, options: StartOptions = {}): Promise<RunningLambkin> {
   await mkdir(config.dataDir, { recursive: true });
   const dirs = engineDirs(config.dataDir);
-  const driver: SandboxDriver = createSandboxDriver(config.sandbox, { stateDir: join(config.dataDir, 'sandbox') });
+  const driver: SandboxDriver = createSandboxDriver(config.sandbox, {
+    stateDir: join(config.dataDir, 'sandbox'),
+    ...(config.bwrap !== undefined ? { bwrap: config.bwrap } : {}),
+  });
   const sandbox = await driver.check();
   if (!sandbox.ok) {
     await driver.dispose();

@@ -134,3 +134,24 @@ test('persistence: acknowledged changes survive kill -9; queued events resume; n
   await killed(second.child, 'SIGTERM');
   assert.deepEqual(await processesWith('AWS_LAMBDA_FUNCTION_NAME=keep'), [], 'a clean shutdown leaves no environment');
 });
+
+test('serve: when bubblewrap cannot run, lambkin serve says why and how to fix it, and exits non-zero', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lambkin-nobwrap-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const result = await new Promise<{ code: number | null; out: string }>((res) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', join(dir, 'data')], {
+      env: { ...process.env, LAMBKIN_BWRAP: '/nonexistent/bwrap', NO_COLOR: '1' },
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('exit', (code) => {
+      res({ code, out });
+    });
+  });
+  assert.equal(result.code, 1);
+  assert.match(result.out, /the bwrap sandbox cannot run here: bubblewrap \(bwrap\) is not installed/);
+  assert.match(result.out, /fix: install it: sudo apt-get install bubblewrap/);
+  assert.match(result.out, /lambkin serve --sandbox process/);
+  assert.doesNotMatch(result.out, /at .*\.ts:\d+/, 'no stack trace');
+});

@@ -66,7 +66,8 @@ export class BwrapDriver implements SandboxDriver {
       isolatedNetwork: findOnPath('socat') !== null,
       filesystem: true,
     };
-    if (findOnPath('bwrap') === null && this.#options.bwrap === undefined) {
+    const missing = this.#options.bwrap === undefined ? findOnPath('bwrap') === null : !existsSync(this.#options.bwrap);
+    if (missing) {
       return {
         ok: false,
         reason: 'bubblewrap (bwrap) is not installed',

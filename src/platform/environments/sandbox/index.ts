@@ -9,6 +9,8 @@ import type { SandboxDriver } from './types.ts';
 export interface DriverOptions {
   /** Driver state (sockets, scratch directories). */
   stateDir: string;
+  /** The bubblewrap binary (default: found on PATH). */
+  bwrap?: string;
 }
 
 export const SANDBOX_DRIVERS = {
