@@ -155,3 +155,29 @@ test('serve: when bubblewrap cannot run, lambkin serve says why and how to fix i
   assert.match(result.out, /lambkin serve --sandbox process/);
   assert.doesNotMatch(result.out, /at .*\.ts:\d+/, 'no stack trace');
 });
+
+test('cli: on a Node older than 22.18, lambkin refuses to start with a one-line explanation', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  let version = '';
+  try {
+    version = execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    t.skip('no system node at /usr/bin/node to try');
+    return;
+  }
+  if (!/^v(1\d|20|21)\./.test(version)) {
+    t.skip(`the system node is ${version}, not older than 22`);
+    return;
+  }
+  const out = await new Promise<{ code: number | null; stderr: string }>((res) => {
+    const child = spawn('/usr/bin/node', [BIN, 'serve'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('exit', (code) => {
+      res({ code, stderr });
+    });
+  });
+  assert.equal(out.code, 1);
+  assert.equal(out.stderr.trim().split('\n').length, 1);
+  assert.match(out.stderr, /Lambkin needs Node 22\.18 or newer/);
+});
