@@ -89,9 +89,11 @@ export class EnvironmentPool {
     for (const e of entry.busy) if (e.spec.key === spec.key && e.finishing && !e.retired) finishing++;
     const waiting = entry.waiters.get(spec.key) ?? [];
     if (finishing > waiting.length) {
-      return new Promise<Environment>((resolve) => {
+      return new Promise<Environment>((resolve, reject) => {
         waiting.push((handed) => {
-          resolve(handed ?? this.#create(entry, spec));
+          if (handed !== null) resolve(handed);
+          else if (this.#disposed) reject(new PlatformError('ERR_DISPOSED', 'the environment pool is shut down'));
+          else resolve(this.#create(entry, spec));
         });
         entry.waiters.set(spec.key, waiting);
       });
