@@ -106,7 +106,10 @@ export class Environment {
   invocations = 0;
   /** Set by the pool when a newer configuration replaced this one: dispose after the current invocation. */
   retired = false;
-  /** True between the runtime's answer and its next `GET /next` (the invocation is about to end). */
+  /**
+   * True from the runtime's answer until the pool takes the environment back (the pool clears it, in the same
+   * step as it makes the environment idle, so there is no moment where it is neither).
+   */
   finishing = false;
 
   readonly #deps: EnvironmentDeps;
@@ -315,8 +318,6 @@ export class Environment {
     invokeEndChannel.publish({ environment: this, requestId, report });
     resolveResult({ ...answer, report, ...(tail ? { logTail: tail.text() } : {}) });
     const reusable = how === 'next' && this.#exit === null;
-    // Until here the pool may queue the next invocation for this environment rather than start another one.
-    this.finishing = false;
     if (reusable) {
       this.#transition('Ready');
       this.lastUsedAt = Date.now();

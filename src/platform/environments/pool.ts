@@ -118,6 +118,7 @@ export class EnvironmentPool {
 
   /** Gives an environment back after its invocation ended. `reusable` false: it is gone or going. */
   release(env: Environment, reusable: boolean): void {
+    env.finishing = false;
     const entry = this.#functions.get(env.spec.functionName);
     const waiters = entry?.waiters.get(env.spec.key);
     const waiter = waiters?.shift();
