@@ -241,11 +241,21 @@ test('concurrency: 20 concurrent invokes scale out to 20 environments, then reus
   const first = await Promise.all(Array.from({ length: 20 }, () => h.invoke(spec, '0.5')));
   assert.ok(first.every((r) => r.payload.toString() === '"slept 0.5"'));
   assert.equal(h.engine.environments('wide').length, 20);
+  const before = h.engine.environments('wide').map((e) => `${e.state}${e.busy ? '/busy' : ''}`);
   const second = await Promise.all(Array.from({ length: 20 }, () => h.invoke(spec, '0.2', true)));
-  assert.ok(
-    second.every((r) => r.report?.initDurationMs === undefined),
-    'all warm',
-  );
+  const cold = second.filter((r) => r.report?.initDurationMs !== undefined);
+  if (cold.length > 0) {
+    t.diagnostic(`environments before the second batch: ${before.join(' ')}`);
+    for (const r of cold) t.diagnostic(`cold: ${r.payload.toString()}\n${r.logTail ?? ''}`);
+    const lines = await h.logLines('wide');
+    t.diagnostic(
+      lines
+        .filter((l) => !/^(START|END|REPORT|INIT_START)/.test(l))
+        .slice(-20)
+        .join('\n'),
+    );
+  }
+  assert.equal(cold.length, 0, 'all warm');
   assert.equal(h.engine.environments('wide').length, 20);
 });
 
