@@ -1,95 +1,153 @@
 /**
  * @module platform/storage/extraction-cache
- * Host directories for /var/task and /opt. Function code is extracted once per content hash; merged layers once
- * per *ordered* list of layer hashes (the same layers in another order are another /opt). Each directory is built
- * in a scratch directory and renamed into place, with a marker written last, so a crash never leaves a half-built
- * directory in use, and finished directories are reused across restarts. Concurrent requests share one build.
+ * Host directories for /var/task and /opt. Function code is extracted once per content hash (`<root>/code/<sha>`);
+ * merged layers once per *ordered* list of layer hashes (`<root>/opt/<key>`: the same layers in another order are
+ * another /opt). Each directory is built in a scratch directory under `<root>/tmp` and renamed into place; a marker
+ * beside it (`<key>.complete`) is written last, so a crash never leaves a half-built directory in use and finished
+ * directories are reused across restarts. Concurrent requests for one directory share one build.
+ *
+ * The sandbox runs code as a uid that owns none of these files: the root and every directory are 0755 (whatever the
+ * umask), and files keep their archive modes (0644 when the archive has none).
  */
 import { createHash } from 'node:crypto';
-import { cp, chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PlatformError } from '../errors.ts';
 import type { ArchiveRef } from '../environments/function-spec.ts';
-import { extractZip, type ZipLimits } from './zip.ts';
+import { copyTree, DEFAULT_ZIP_LIMITS, extractZip, type ZipLimits } from './zip.ts';
 
-const MARKER = '.complete';
+const MARKER_SUFFIX = '.complete';
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export interface ExtractionCacheOptions {
+  rootDir: string;
+  /** Limits for each code archive and for the layers of one /opt together (bytes) or each layer (entries, ratio). */
+  limits?: Partial<ZipLimits>;
+}
 
 export class ExtractionCache {
   readonly #root: string;
-  readonly #limits: Partial<ZipLimits>;
+  readonly #limits: ZipLimits;
   readonly #inFlight = new Map<string, Promise<string>>();
-  #rootReady: Promise<void> | null = null;
+  #ready: Promise<void> | null = null;
+  #disposed: Promise<void> | null = null;
 
-  constructor(options: { rootDir: string; limits?: Partial<ZipLimits> }) {
+  constructor(options: ExtractionCacheOptions) {
     this.#root = options.rootDir;
-    this.#limits = options.limits ?? {};
+    this.#limits = { ...DEFAULT_ZIP_LIMITS, ...options.limits };
   }
 
-  /** The extracted function code (read-only inside the sandbox at /var/task). */
+  /** The extracted function code (mounted read-only at /var/task). */
   codeDir(code: ArchiveRef): Promise<string> {
-    return this.#build(join('code', code.sha256), [code]);
+    return this.#get('code', keyOf(code.sha256), [code]);
   }
 
-  /** The merged layers (at /opt), later layers overwriting earlier ones; null when there are none. */
-  async optDir(layers: readonly ArchiveRef[]): Promise<string | null> {
-    if (layers.length === 0) return null;
+  /** The merged layers (mounted at /opt), later layers overwriting earlier ones; null when there are none. */
+  optDir(layers: readonly ArchiveRef[]): Promise<string | null> {
+    if (this.#disposed === null && layers.length === 0) return Promise.resolve(null);
     const key = createHash('sha256')
-      .update(layers.map((l) => l.sha256).join('\n'))
+      .update(JSON.stringify(layers.map((l) => l.sha256)))
       .digest('hex');
-    return this.#build(join('opt', key), layers);
+    return this.#get('opt', key, layers);
   }
 
-  #build(rel: string, sources: readonly ArchiveRef[]): Promise<string> {
-    let pending = this.#inFlight.get(rel);
+  /** Waits for builds in flight; later calls fail with ERR_DISPOSED. Idempotent. */
+  dispose(): Promise<void> {
+    this.#disposed ??= Promise.allSettled([...this.#inFlight.values()]).then(() => undefined);
+    return this.#disposed;
+  }
+
+  #get(kind: 'code' | 'opt', key: string, sources: readonly ArchiveRef[]): Promise<string> {
+    if (this.#disposed !== null) {
+      return Promise.reject(new PlatformError('ERR_DISPOSED', 'The extraction cache is disposed'));
+    }
+    const id = `${kind}/${key}`;
+    let pending = this.#inFlight.get(id);
     if (pending === undefined) {
-      pending = this.#make(rel, sources).finally(() => this.#inFlight.delete(rel));
-      this.#inFlight.set(rel, pending);
+      pending = this.#build(kind, key, sources).finally(() => this.#inFlight.delete(id));
+      this.#inFlight.set(id, pending);
     }
     return pending;
   }
 
-  async #make(rel: string, sources: readonly ArchiveRef[]): Promise<string> {
-    const target = join(this.#root, rel);
-    const marker = `${target}${MARKER}`;
-    if (await exists(marker)) return target;
-    await this.#ensureRoot();
-    const scratch = await mkdtemp(join(this.#root, 'tmp', 'build-'));
+  /**
+   * 1. Reuse a finished directory (marker present).
+   * 2. Build into `<root>/tmp/<pid>-*` /<key>: sources in order, later ones overwriting earlier ones.
+   * 3. Replace any unfinished leftover at the target, rename the build into place, write the marker.
+   */
+  async #build(kind: 'code' | 'opt', key: string, sources: readonly ArchiveRef[]): Promise<string> {
+    const target = join(this.#root, kind, key);
+    const marker = `${target}${MARKER_SUFFIX}`;
+    if ((await isFile(marker)) && (await isDirectory(target))) return target;
+    await this.#prepare();
+    const scratch = await mkdtemp(join(this.#root, 'tmp', `${process.pid}-`));
     try {
-      const out = join(scratch, 'out');
-      await mkdir(out);
+      const out = join(scratch, key);
+      await mkdir(out, { mode: 0o700 });
+      let remaining = this.#limits.maxUnzippedBytes;
       for (const source of sources) {
+        const limits = { ...this.#limits, maxUnzippedBytes: remaining };
         const st = await stat(source.path);
-        if (st.isDirectory()) await cp(source.path, out, { recursive: true, verbatimSymlinks: true, force: true });
-        else await extractZip(source.path, out, this.#limits);
+        const summary = st.isDirectory()
+          ? await copyTree(source.path, out, limits)
+          : await extractZip(source.path, out, limits);
+        remaining -= summary.unzippedBytes;
       }
-      // Lambda runs code as a user that owns none of it: the tree must be traversable by others.
       await chmod(out, 0o755);
-      await mkdir(join(this.#root, rel, '..'), { recursive: true });
+      await rm(marker, { force: true });
       await rm(target, { recursive: true, force: true });
       await rename(out, target);
-      // Written last, beside the directory (not inside it: /opt and /var/task hold exactly the archives' files).
-      await writeFile(marker, '');
+      // Beside the directory, not inside it: /opt and /var/task hold exactly the archives' files.
+      await writeFile(marker, `${JSON.stringify({ sources: sources.map((s) => s.sha256) })}\n`, { mode: 0o644 });
       return target;
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  #ensureRoot(): Promise<void> {
-    this.#rootReady ??= (async () => {
-      await mkdir(join(this.#root, 'tmp'), { recursive: true });
+  /** Creates the layout once (traversable by others whatever the umask) and removes builds of dead processes. */
+  #prepare(): Promise<void> {
+    this.#ready ??= (async () => {
+      const tmp = join(this.#root, 'tmp');
+      await mkdir(tmp, { recursive: true, mode: 0o700 });
       await chmod(this.#root, 0o755);
-    })();
-    return this.#rootReady;
-  }
-
-  async dispose(): Promise<void> {
-    await Promise.allSettled([...this.#inFlight.values()]);
+      for (const sub of ['code', 'opt']) {
+        await mkdir(join(this.#root, sub), { recursive: true });
+        await chmod(join(this.#root, sub), 0o755);
+      }
+      for (const name of await readdir(tmp)) {
+        const pid = Number(name.split('-')[0]);
+        if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) continue;
+        await rm(join(tmp, name), { recursive: true, force: true });
+      }
+    })().catch((err: unknown) => {
+      this.#ready = null;
+      throw err;
+    });
+    return this.#ready;
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+/** A path-safe cache key: the hex SHA-256 itself, or a hash of any other content id. */
+function keyOf(id: string): string {
+  return SHA256_HEX.test(id) ? id : createHash('sha256').update(id).digest('hex');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  const st = await lstat(path).catch(() => null);
+  return st?.isFile() === true;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  const st = await lstat(path).catch(() => null);
+  return st?.isDirectory() === true;
 }

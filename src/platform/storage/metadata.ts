@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { PlatformError } from '../errors.ts';
 
 export interface LayerVersionRecord {
   layerName: string;
@@ -82,47 +83,78 @@ export interface QueuedEvent {
   enqueuedAt: number;
 }
 
-const SCHEMA_VERSION = 1;
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many have run. Append, never edit: a data
+ * directory written by an older Lambkin is brought forward on open.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE layers (name TEXT PRIMARY KEY, next_version INTEGER NOT NULL);
+   CREATE TABLE layer_versions (
+     name TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (name, version));
+   CREATE TABLE functions (
+     name TEXT PRIMARY KEY, doc TEXT NOT NULL, next_version INTEGER NOT NULL DEFAULT 1,
+     tags TEXT NOT NULL DEFAULT '{}', reserved_concurrency INTEGER);
+   CREATE TABLE versions (
+     name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE, version INTEGER NOT NULL, doc TEXT NOT NULL,
+     PRIMARY KEY (name, version));
+   CREATE TABLE aliases (
+     name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE, alias TEXT NOT NULL, doc TEXT NOT NULL,
+     PRIMARY KEY (name, alias));
+   CREATE TABLE event_queue (
+     id TEXT PRIMARY KEY, function_name TEXT NOT NULL, qualifier TEXT NOT NULL, payload BLOB NOT NULL,
+     attempts INTEGER NOT NULL, not_before INTEGER NOT NULL, enqueued_at INTEGER NOT NULL);`,
+  `CREATE INDEX event_queue_due ON event_queue (not_before, enqueued_at);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class MetadataStore {
   readonly #db: DatabaseSync;
   /** Prepared once, reused: Invoke reads the store on every call. */
   readonly #statements = new Map<string, StatementSync>();
+  #depth = 0;
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.#db = new DatabaseSync(file);
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+    this.#db.exec('PRAGMA busy_timeout = 5000;');
     this.#migrate();
   }
 
-  #migrate(): void {
-    const row = this.#db.prepare('PRAGMA user_version').get() as { user_version: number };
-    if (row.user_version >= SCHEMA_VERSION) return;
-    this.#db.exec(`
-      BEGIN;
-      CREATE TABLE IF NOT EXISTS layers (name TEXT PRIMARY KEY, next_version INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS layer_versions (
-        name TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (name, version));
-      CREATE TABLE IF NOT EXISTS functions (
-        name TEXT PRIMARY KEY, doc TEXT NOT NULL, next_version INTEGER NOT NULL DEFAULT 1,
-        tags TEXT NOT NULL DEFAULT '{}', reserved_concurrency INTEGER);
-      CREATE TABLE IF NOT EXISTS versions (
-        name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE, version INTEGER NOT NULL, doc TEXT NOT NULL,
-        PRIMARY KEY (name, version));
-      CREATE TABLE IF NOT EXISTS aliases (
-        name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE, alias TEXT NOT NULL, doc TEXT NOT NULL,
-        PRIMARY KEY (name, alias));
-      CREATE TABLE IF NOT EXISTS event_queue (
-        id TEXT PRIMARY KEY, function_name TEXT NOT NULL, qualifier TEXT NOT NULL, payload BLOB NOT NULL,
-        attempts INTEGER NOT NULL, not_before INTEGER NOT NULL, enqueued_at INTEGER NOT NULL);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-      COMMIT;`);
+  /** The schema version of the open database. */
+  get schemaVersion(): number {
+    return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   }
 
-  /** Runs `fn` in one transaction. */
+  #migrate(): void {
+    const from = this.schemaVersion;
+    if (from > MIGRATIONS.length) {
+      throw new PlatformError(
+        'ERR_INTERNAL',
+        `the data directory was written by a newer Lambkin (schema ${from} > ${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = from; v < MIGRATIONS.length; v++) {
+      this.transaction(() => {
+        this.#db.exec(MIGRATIONS[v] ?? '');
+        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T {
+    if (this.#depth > 0) {
+      this.#depth++;
+      try {
+        return fn();
+      } finally {
+        this.#depth--;
+      }
+    }
     this.#db.exec('BEGIN IMMEDIATE');
+    this.#depth = 1;
     try {
       const result = fn();
       this.#db.exec('COMMIT');
@@ -130,6 +162,8 @@ export class MetadataStore {
     } catch (err) {
       this.#db.exec('ROLLBACK');
       throw err;
+    } finally {
+      this.#depth = 0;
     }
   }
 
@@ -180,8 +214,9 @@ export class MetadataStore {
     return this.#all<{ name: string }>('SELECT DISTINCT name FROM layer_versions ORDER BY name').map((r) => r.name);
   }
 
-  deleteLayerVersion(layerName: string, version: number): void {
-    this.#run('DELETE FROM layer_versions WHERE name = ? AND version = ?', layerName, version);
+  /** False when there was no such version. */
+  deleteLayerVersion(layerName: string, version: number): boolean {
+    return this.#run('DELETE FROM layer_versions WHERE name = ? AND version = ?', layerName, version).changes === 1;
   }
 
   // ── functions ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -221,6 +256,14 @@ export class MetadataStore {
     ).map((r) => JSON.parse(r.doc) as FunctionRecord);
   }
 
+  /** Functions whose last change was acknowledged but not yet made ready (e.g. the server died in between). */
+  functionsInTransition(): FunctionRecord[] {
+    return this.#all<{ doc: string }>(
+      `SELECT doc FROM functions WHERE json_extract(doc, '$.state') = 'Pending'
+         OR json_extract(doc, '$.lastUpdateStatus') = 'InProgress' ORDER BY name`,
+    ).map((r) => JSON.parse(r.doc) as FunctionRecord);
+  }
+
   countFunctions(): { count: number; codeSize: number } {
     const rows = this.#all<{ doc: string }>('SELECT doc FROM functions');
     let codeSize = 0;
@@ -249,6 +292,16 @@ export class MetadataStore {
     return row === undefined ? null : (JSON.parse(row.doc) as FunctionRecord);
   }
 
+  /** Rewrites a published version's record (only its state changes once published). */
+  putVersion(record: FunctionRecord): void {
+    this.#run(
+      'UPDATE versions SET doc = ? WHERE name = ? AND version = ?',
+      JSON.stringify(record),
+      record.name,
+      Number(record.version),
+    );
+  }
+
   listVersions(name: string): FunctionRecord[] {
     return this.#all<{ doc: string }>('SELECT doc FROM versions WHERE name = ? ORDER BY version', name).map(
       (r) => JSON.parse(r.doc) as FunctionRecord,
@@ -256,7 +309,10 @@ export class MetadataStore {
   }
 
   deleteVersion(name: string, version: string): void {
-    this.#run('DELETE FROM versions WHERE name = ? AND version = ?', name, Number(version));
+    this.transaction(() => {
+      this.#run('DELETE FROM event_queue WHERE function_name = ? AND qualifier = ?', name, version);
+      this.#run('DELETE FROM versions WHERE name = ? AND version = ?', name, Number(version));
+    });
   }
 
   // ── aliases ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -293,6 +349,18 @@ export class MetadataStore {
 
   setTags(name: string, tags: Record<string, string>): void {
     this.#run('UPDATE functions SET tags = ? WHERE name = ?', JSON.stringify(tags), name);
+  }
+
+  /** Adds `set` and removes `remove` in one step; returns the resulting tags. */
+  updateTags(name: string, set: Record<string, string>, remove: readonly string[]): Record<string, string> {
+    return this.transaction(() => {
+      const drop = new Set(remove);
+      const tags = Object.fromEntries(
+        Object.entries({ ...this.getTags(name), ...set }).filter(([key]) => !drop.has(key)),
+      );
+      this.setTags(name, tags);
+      return tags;
+    });
   }
 
   getReservedConcurrency(name: string): number | null {
