@@ -1,87 +1,134 @@
 /**
  * @module platform/environments/sandbox/process
  * The `process` driver: a plain child process with NO isolation, for machines without namespaces. It is used
- * only when chosen explicitly (`lambkin serve --sandbox process`).
+ * only when chosen explicitly (`lambkin serve --sandbox process`). Never run untrusted code with it.
  *
  * What it cannot do, compared with `bwrap`:
  * - /opt, /var/task and /var/runtime do not exist: paths are rewritten where they can be (the entrypoint,
- *   `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `/opt/bin` in PATH, `/opt/lib` in LD_LIBRARY_PATH, `/var/lang`),
- *   but scripts that hard-code `/opt/...` paths break;
- * - code and layers are not read-only, and the runtime runs as Lambkin's own user, with its privileges;
+ *   `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `/opt/bin` in PATH, `/opt/lib` in LD_LIBRARY_PATH, NODE_PATH,
+ *   `/var/lang`), but scripts and binaries that hard-code `/opt/...` or `/var/task/...` paths break;
+ * - code and layers are not read-only, and the runtime runs as Lambkin's own user, with its privileges (root if
+ *   Lambkin is root);
  * - /tmp is the host's: only programs that honour `TMPDIR` get the private per-environment directory;
- * - no pid namespace (the runtime sees every host process) and no network isolation (`--network isolated` is refused);
- * - memory and pids limits only where Lambkin may create cgroups (root); elsewhere memory is sampled every
- *   50 ms and the tree is killed above the limit, which a fast allocation can outrun.
+ * - no pid namespace: the runtime sees every host process; a child that leaves the process group and is started
+ *   between two samples can outlive the tree when there is no cgroup; and processes killed together with their
+ *   parent stay zombies until the host's init reaps them (bwrap's pid 1 reaps its own);
+ * - no network isolation (`network: 'isolated'` is refused);
+ * - memory and pids limits only where Lambkin may create cgroups (typically as root); elsewhere memory is
+ *   sampled every 50 ms and the tree is killed above the limit (a fast allocation can outrun it), and there is
+ *   no pids limit (RLIMIT_NPROC would count every process of Lambkin's user, not just the tree's).
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../errors.ts';
 import { CgroupPool } from './cgroups.ts';
-import { startTree } from './process-tree.ts';
+import { SAMPLE_INTERVAL_MS, startTree } from './process-tree.ts';
 import type { SandboxCheck, SandboxDriver, SandboxHandle, SandboxSpec } from './types.ts';
 
 export interface ProcessDriverOptions {
+  /** Per-driver state (the per-environment TMPDIR directories). */
   stateDir: string;
+  /** Pre-created cgroups kept ready (default 4). */
+  cgroupSpare?: number;
 }
+
+/** Variables whose `:`-separated entries are rewritten from sandbox paths to host paths. */
+const PATH_VARIABLES = ['LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'PATH', 'LD_LIBRARY_PATH', 'NODE_PATH'];
 
 export class ProcessDriver implements SandboxDriver {
   readonly name = 'process';
   readonly #options: ProcessDriverOptions;
-  readonly #cgroups = new CgroupPool(`lambkin-process-${process.pid}`, null);
+  readonly #cgroups: CgroupPool;
+  #check: Promise<SandboxCheck> | null = null;
+  #disposed = false;
 
   constructor(options: ProcessDriverOptions) {
     this.#options = options;
+    this.#cgroups = new CgroupPool(options.cgroupSpare !== undefined ? { spare: options.cgroupSpare } : {});
   }
 
-  async check(): Promise<SandboxCheck> {
-    const cgroups = await this.#cgroups.available();
-    return {
-      ok: true,
-      features: { memoryLimit: cgroups, pidsLimit: cgroups, isolatedNetwork: false, filesystem: false },
-    };
+  check(): Promise<SandboxCheck> {
+    this.#check ??= (async () => {
+      const cgroups = await this.#cgroups.status();
+      return {
+        ok: true,
+        features: {
+          memoryLimit: cgroups.ok,
+          pidsLimit: cgroups.ok && cgroups.pids,
+          isolatedNetwork: false,
+          filesystem: false,
+        },
+        notes: [
+          'no isolation: the runtime runs as this user, sees the host file system, processes and network',
+          cgroups.ok
+            ? `memory limit: cgroup ${cgroups.version}${cgroups.pids ? ', pids limit: cgroup' : ', no pids limit'}`
+            : `memory limit: not enforced by the kernel (${cgroups.reason}); memory is sampled every ` +
+              `${String(SAMPLE_INTERVAL_MS)} ms and the tree is killed above the limit; no pids limit`,
+        ],
+      };
+    })();
+    return this.#check;
   }
 
   async start(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle> {
+    if (this.#disposed) throw new PlatformError('ERR_DISPOSED', 'the process sandbox driver is disposed');
     signal?.throwIfAborted();
     if (spec.network === 'isolated') {
       throw new PlatformError(
         'ERR_SANDBOX_START',
-        'the process driver cannot isolate the network; use --sandbox bwrap',
+        'the process driver cannot isolate the network; use the bwrap sandbox',
       );
     }
-    await mkdir(this.#options.stateDir, { recursive: true });
-    const tmp = await mkdtemp(join(this.#options.stateDir, `tmp-${spec.id}-`));
-    const map: [string, string][] = [['/var/task', spec.taskDir]];
-    if (spec.optDir !== null) map.push(['/opt', spec.optDir]);
-    if (spec.runtimeDir !== null) map.push(['/var/runtime', spec.runtimeDir]);
-    if (spec.langDir !== undefined && spec.langDir !== null) map.push(['/var/lang', spec.langDir]);
-    const rewrite = (value: string): string =>
-      value
-        .split(':')
-        .map((part) => {
-          for (const [from, to] of map)
-            if (part === from || part.startsWith(`${from}/`)) return to + part.slice(from.length);
-          return part;
-        })
-        .join(':');
-    const env: Record<string, string> = { ...spec.env, TMPDIR: tmp };
-    for (const key of ['LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'PATH', 'LD_LIBRARY_PATH', 'NODE_PATH']) {
-      const value = env[key];
-      if (value !== undefined) env[key] = rewrite(value);
+    const tmpRoot = join(this.#options.stateDir, 'tmp');
+    const [group] = await Promise.all([
+      this.#cgroups.acquire(spec.memoryMb * 1024 * 1024, spec.maxProcesses).catch((err: unknown) => {
+        throw new PlatformError('ERR_SANDBOX_START', `cannot set up the environment's cgroup: ${String(err)}`, {
+          cause: err,
+        });
+      }),
+      mkdir(tmpRoot, { recursive: true, mode: 0o700 }),
+    ]);
+    let tmp: string | null = null;
+    try {
+      tmp = await mkdtemp(join(tmpRoot, `${spec.id}-`));
+      signal?.throwIfAborted();
+      const rewrite = pathRewriter(spec);
+      const env: Record<string, string> = { ...spec.env, TMPDIR: tmp };
+      for (const key of PATH_VARIABLES) {
+        const value = env[key];
+        if (value !== undefined) env[key] = rewrite(value);
+      }
+      return await startTree(
+        { argv: [rewrite(spec.entrypoint)], env, cwd: spec.taskDir, cgroup: group, kind: 'group' },
+        { memoryLimitBytes: spec.memoryMb * 1024 * 1024, scratchDirs: [tmp] },
+      );
+    } catch (err) {
+      await group?.release();
+      if (tmp !== null) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
     }
-    const entrypoint = rewrite(spec.entrypoint);
-    const group = await this.#cgroups.acquire(spec.memoryMb * 1024 * 1024, spec.maxProcesses);
-    return startTree({
-      argv: [entrypoint],
-      env,
-      cwd: spec.taskDir,
-      cgroup: group,
-      memoryMb: spec.memoryMb,
-      scratchDirs: [tmp],
-    });
   }
 
   async dispose(): Promise<void> {
+    this.#disposed = true;
     await this.#cgroups.dispose();
   }
+}
+
+/** Maps `/var/task/…`, `/opt/…`, `/var/runtime/…`, `/var/lang/…` (each `:`-separated entry) to the host dirs. */
+export function pathRewriter(spec: SandboxSpec): (value: string) => string {
+  const map: [string, string][] = [['/var/task', spec.taskDir]];
+  if (spec.optDir !== null) map.push(['/opt', spec.optDir]);
+  if (spec.runtimeDir !== null) map.push(['/var/runtime', spec.runtimeDir]);
+  if (spec.langDir !== undefined && spec.langDir !== null) map.push(['/var/lang', spec.langDir]);
+  return (value) =>
+    value
+      .split(':')
+      .map((part) => {
+        for (const [from, to] of map) {
+          if (part === from || part.startsWith(`${from}/`)) return to + part.slice(from.length);
+        }
+        return part;
+      })
+      .join(':');
 }

@@ -71,6 +71,8 @@ export interface SandboxCheck {
   fix?: string;
   /** What the driver can enforce here (shown by `lambkin serve`). */
   features: { memoryLimit: boolean; pidsLimit: boolean; isolatedNetwork: boolean; filesystem: boolean };
+  /** How each feature is provided here, or why it is missing (one short line each, shown by `lambkin serve`). */
+  notes?: string[];
 }
 
 export interface SandboxDriver {
