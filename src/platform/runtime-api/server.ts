@@ -1,15 +1,34 @@
 /**
  * @module platform/runtime-api/server
- * One execution environment's Runtime API (`2018-06-01`), exactly as LAMBDA-FACTS §1 describes it: a long-poll
+ * One execution environment's Runtime API (`2018-06-01`), as LAMBDA-FACTS §1 describes it: a long-poll
  * `GET /next`, `POST /{id}/response` (buffered or streamed), `POST /{id}/error`, `POST /init/error`.
  *
- * It is on the hot path of every invoke, so requests are routed with string operations, replies use constant
- * header objects, and nothing is parsed that does not have to be.
+ * One invocation at a time. Its record moves through these phases (validation always comes first):
+ *
+ * ```
+ * invoke() ─→ queued ─GET /next→ delivered ─POST /response|/error→ answering ─body complete→ answered
+ *                                    ↑ GET /next again: same event       │ cut short: back to delivered   │
+ *                                                                        (streams: Runtime.TruncatedResponse)
+ *                     GET /next after `answered` → onInvokeEnd(id); the record is gone (later posts for it → 400)
+ * abort() before `answered` → outcome {kind:'aborted'}; the record is gone
+ * ```
+ *
+ * It is on the hot path of every invoke: routing is string comparison on `req.url`, replies use constant header
+ * objects, the `/next` headers are built once per invocation, and bodies are read without per-request closures
+ * (see `body.ts`).
  */
+import { channel } from 'node:diagnostics_channel';
 import { chmod } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  validateHeaderValue,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { debuglog } from 'node:util';
+import { PLATFORM_ERROR } from '../../protocol/platform-errors.ts';
 import {
   MAX_RESPONSE_BYTES,
   MAX_STREAMED_RESPONSE_BYTES,
@@ -18,14 +37,17 @@ import {
   RUNTIME_PATH,
   STREAMING_RESPONSE_MODE,
 } from '../../protocol/runtime-api.ts';
-import { PLATFORM_ERROR } from '../../protocol/platform-errors.ts';
 import { PlatformError } from '../errors.ts';
+import { BodyReader, RuntimeApiRequest, type BodyPurpose, type BodySink } from './body.ts';
 import type { InitError, Invocation, InvocationOutcome } from './types.ts';
 
 const log = debuglog('lambkin:rapi');
+/** Published (only when someone listens) for every request: `{ address, method, url }`. */
+const requestChannel = channel('lambkin:runtime-api:request');
 
+/** Callbacks from the server to its environment. */
 export interface RuntimeApiEvents {
-  /** The runtime's first GET /next arrived: init is over (Init Duration ends). */
+  /** The runtime's first GET /next arrived: init is over (used to measure Init Duration). */
   onReady?(): void;
   /** The runtime posted /runtime/init/error (before its first /next). */
   onInitError?(error: InitError): void;
@@ -34,9 +56,11 @@ export interface RuntimeApiEvents {
 }
 
 export interface RuntimeApiOptions {
+  /** Default `127.0.0.1`. */
   host?: string;
+  /** Default 0 (any free port). */
   port?: number;
-  /** Listen on a Unix socket instead (isolated-network environments). */
+  /** Listen on this Unix socket path instead of TCP (isolated-network environments). */
   socketPath?: string;
   events?: RuntimeApiEvents;
   /** Largest buffered response (default 6,291,556 bytes, as Lambda). */
@@ -44,445 +68,555 @@ export interface RuntimeApiOptions {
 }
 
 const ERROR_CAUSE_CONTENT_TYPE = 'application/vnd.aws.lambda.error.cause+json';
-const ACCEPTED_BODY = '{"status":"OK"}\n';
-const ACCEPTED_HEADERS = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ACCEPTED_BODY) };
-const ERROR_BODY_LIMIT = MAX_RESPONSE_BYTES;
+const STREAM_CONTENT_TYPE = 'application/octet-stream';
+/** `/init/error` without `Lambda-Runtime-Function-Error-Type` (LAMBDA-FACTS §1). */
+const INIT_ERROR_DEFAULT_TYPE = 'Runtime.Unknown';
+/** `/error` without `Lambda-Runtime-Function-Error-Type`: the official client never sends one. */
+const ERROR_DEFAULT_TYPE = 'Unhandled';
+const ACCEPTED_BODY = Buffer.from('{"status":"OK"}\n');
+const ACCEPTED_HEADERS: OutgoingHttpHeaders = {
+  'content-type': 'application/json',
+  'content-length': ACCEPTED_BODY.length,
+};
+/**
+ * Runtimes send `Lambda-Runtime-Function-XRay-Error-Cause` (up to 64 KiB) with errors; Node's default header
+ * limit (16 KiB) would refuse those posts with 431.
+ */
+const MAX_HEADER_BYTES = 256 * 1024;
+/** A rejected body larger than this is not drained: the connection is closed after the reply instead. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
 
-type Phase = 'waiting' | 'delivered' | 'answering' | 'answered';
+type Phase = 'queued' | 'delivered' | 'answering' | 'answered';
 
-interface Current {
-  inv: Invocation;
+/** The invocation in flight (at most one per environment). */
+interface InFlight {
+  readonly inv: Invocation;
+  /** `/next` reply headers, built (and validated) once in `invoke()`. */
+  readonly nextHeaders: OutgoingHttpHeaders;
+  readonly resolve: (outcome: InvocationOutcome) => void;
   phase: Phase;
-  headers: Record<string, string | number>;
-  resolve: (outcome: InvocationOutcome) => void;
 }
 
+/** `null` for `/init/error` bodies, which belong to no invocation. */
+type Target = InFlight | null;
+
+/** One environment's Runtime API server. Start it with {@link RuntimeApiServer.start}. */
 export class RuntimeApiServer {
-  readonly #server: Server;
+  readonly #server: Server<typeof RuntimeApiRequest>;
   readonly #events: RuntimeApiEvents;
   readonly #maxResponseBytes: number;
-  readonly #sockets = new Set<Socket>();
+  /** The server's side of every body read; created once (no closures per request). */
+  readonly #sink: BodySink<Target>;
+  /** Bodies being read, so `clientError` can answer a half-closed upload on its own socket. */
+  readonly #readers = new Set<BodyReader<Target>>();
   #address = '';
-  #ready = false;
-  #initErrored = false;
-  #current: Current | null = null;
-  /** Id of the last invocation answered, until the runtime's next /next marks the end of its Duration. */
+  #init: 'initializing' | 'ready' | 'failed' = 'initializing';
+  #current: InFlight | null = null;
+  /** Id of the last invocation answered, until the runtime's next `/next` ends its Duration. */
   #endingId: string | null = null;
-  #parkedNext: ServerResponse | null = null;
-  #closed: Promise<void> | null = null;
+  /** A `/next` waiting for an event. */
+  #parked: ServerResponse | null = null;
+  #closing: Promise<void> | null = null;
 
   private constructor(events: RuntimeApiEvents, maxResponseBytes: number) {
     this.#events = events;
     this.#maxResponseBytes = maxResponseBytes;
-    this.#server = createServer({ requestTimeout: 0, headersTimeout: 0, keepAliveTimeout: 0, noDelay: true });
-    this.#server.timeout = 0;
-    this.#server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
-    });
-    this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.#route(req, res);
-    });
-    // Answer `Expect: 100-continue` ourselves so an oversize upload is refused before it is sent.
-    this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      const length = Number(req.headers['content-length'] ?? 0);
-      if (req.url?.endsWith('/response') === true && length > this.#maxResponseBytes && !isStreaming(req)) {
+    this.#sink = {
+      bodyComplete: (reader) => {
+        this.#bodyComplete(reader);
+      },
+      bodyOverLimit: (reader) => {
+        this.#bodyOverLimit(reader);
+      },
+      bodyCut: (reader, onWire) => {
+        this.#bodyCut(reader, onWire);
+      },
+    };
+    this.#server = createServer(
+      {
+        IncomingMessage: RuntimeApiRequest,
+        // `/next` long-polls for as long as the environment lives (it may be frozen meanwhile): no server timeouts.
+        requestTimeout: 0,
+        headersTimeout: 5 * 60_000,
+        keepAliveTimeout: 0,
+        maxHeaderSize: MAX_HEADER_BYTES,
+        // Hand-written runtimes (bash over /dev/tcp, minimal C clients) often send no Host header.
+        requireHostHeader: false,
+        // Same as `server.on('connection', s => s.setNoDelay(true))`, without a listener.
+        noDelay: true,
+      },
+      (req, res) => {
         this.#route(req, res);
-        return;
-      }
-      res.writeContinue();
+      },
+    );
+    this.#server.timeout = 0;
+    // libcurl sends `Expect: 100-continue` above 1 MiB. The route decides: `100` as the body is wanted, or the
+    // final error reply at once (then the client sends no body) — never a stall.
+    this.#server.on('checkContinue', (req, res) => {
+      req.awaitingContinue = true;
       this.#route(req, res);
     });
-    this.#server.on('clientError', (_err: Error, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    // Any other expectation: ignored rather than 417.
+    this.#server.on('checkExpectation', (req, res) => {
+      this.#route(req, res);
+    });
+    this.#server.on('clientError', (err: Error, socket: Socket) => {
+      this.#clientError(err, socket);
+    });
+    // After listen (e.g. EMFILE on accept): logged, never an uncaught exception in the platform.
+    this.#server.on('error', (err: Error) => {
+      log('server error: %s', err.message);
     });
   }
 
+  /** Starts a server on `host:port` (default `127.0.0.1:0`) or on `socketPath`. */
   static async start(options: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
     const api = new RuntimeApiServer(options.events ?? {}, options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
+    const server = api.#server;
     await new Promise<void>((resolve, reject) => {
-      api.#server.once('error', reject);
-      const done = () => {
-        api.#server.off('error', reject);
+      server.once('error', reject);
+      const listening = () => {
+        server.off('error', reject);
         resolve();
       };
-      if (options.socketPath !== undefined) api.#server.listen(options.socketPath, done);
-      else api.#server.listen(options.port ?? 0, options.host ?? '127.0.0.1', done);
+      if (options.socketPath !== undefined) server.listen(options.socketPath, listening);
+      else server.listen(options.port ?? 0, options.host ?? '127.0.0.1', listening);
     });
     if (options.socketPath !== undefined) {
-      // The sandbox user (another uid) connects to it through the bind mount.
+      // The sandbox user (another uid) connects to it through a bind mount.
       await chmod(options.socketPath, 0o777);
       api.#address = options.socketPath;
     } else {
-      const { address, port } = api.#server.address() as AddressInfo;
-      api.#address = `${address}:${port}`;
+      const { address, port } = server.address() as AddressInfo;
+      api.#address = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     }
+    log('listening on %s', api.#address);
     return api;
   }
 
-  /** Value for `AWS_LAMBDA_RUNTIME_API` (`host:port`, or the socket path in socket mode). */
+  /** Value for `AWS_LAMBDA_RUNTIME_API`: `host:port` (in socket mode: the socket path). */
   get address(): string {
     return this.#address;
   }
 
-  /** True once init finished (the first /next arrived). */
+  /** True once init finished (the first `/next` arrived). */
   get ready(): boolean {
-    return this.#ready;
+    return this.#init === 'ready';
   }
 
   /**
-   * Hands `inv` to the runtime's pending (or next) `GET /next`. Resolves when the runtime's `/response` or
-   * `/error` body is complete, or with `aborted` after `abort()`. Never rejects once accepted.
+   * Hands `inv` to the runtime's pending (or next) `GET /next`. Resolves when the `/response` or `/error` body is
+   * complete, or with `{kind:'aborted'}` after `abort()`; never rejects. Throws a `PlatformError` at once when an
+   * invocation is still in flight (`ERR_INTERNAL`), when `inv` cannot be sent as headers (`ERR_INTERNAL`), or when
+   * the server is closed (`ERR_DISPOSED`).
    */
   invoke(inv: Invocation): Promise<InvocationOutcome> {
-    if (this.#closed !== null) throw new PlatformError('ERR_DISPOSED', 'the Runtime API server is closed');
-    if (this.#current !== null && this.#current.phase !== 'answered') {
-      throw new PlatformError('ERR_INTERNAL', 'an invocation is already in flight in this environment');
+    if (this.#closing !== null) throw new PlatformError('ERR_DISPOSED', 'the Runtime API server is closed');
+    const current = this.#current;
+    if (current !== null && current.phase !== 'answered') {
+      throw new PlatformError('ERR_INTERNAL', `invocation ${current.inv.requestId} is still in flight`);
     }
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/json',
-      'content-length': inv.payload.length,
-      'lambda-runtime-aws-request-id': inv.requestId,
-      'lambda-runtime-deadline-ms': String(inv.deadlineMs),
-      'lambda-runtime-invoked-function-arn': inv.invokedFunctionArn,
-      'lambda-runtime-trace-id': inv.traceId,
-    };
-    if (inv.clientContext !== undefined) headers[RUNTIME_HEADER.ClientContext] = inv.clientContext;
-    if (inv.cognitoIdentity !== undefined) headers[RUNTIME_HEADER.CognitoIdentity] = inv.cognitoIdentity;
+    const nextHeaders = nextHeadersOf(inv);
     return new Promise<InvocationOutcome>((resolve) => {
-      this.#current = { inv, phase: 'waiting', headers, resolve };
-      const parked = this.#parkedNext;
+      const flight: InFlight = { inv, nextHeaders, resolve, phase: 'queued' };
+      this.#current = flight;
+      const parked = this.#parked;
       if (parked !== null) {
-        this.#parkedNext = null;
-        this.#deliver(parked);
+        this.#parked = null;
+        // A /next whose connection died meanwhile (runtime re-spawned) is skipped; the new one will come.
+        if (!parked.destroyed) this.#deliver(parked, flight);
       }
     });
   }
 
-  /** Ends the in-flight invocation, if any, with `aborted`; later posts for its id get 400 InvalidRequestID. */
+  /** Ends the in-flight invocation, if any, with `{kind:'aborted', reason}`. Later posts for its id get 400. */
   abort(reason: string): void {
     const current = this.#current;
+    if (current === null || current.phase === 'answered') return;
+    log('abort %s: %s', current.inv.requestId, reason);
     this.#current = null;
-    this.#endingId = null;
-    if (current !== null && current.phase !== 'answered') current.resolve({ kind: 'aborted', reason });
+    // A result still arriving is read to its end (and refused) but no longer kept or streamed to the caller.
+    for (const reader of this.#readers) if (reader.target === current) reader.abandon();
+    current.resolve({ kind: 'aborted', reason });
   }
 
-  /** Closes the server and every connection, a long-polling /next included. Idempotent. */
+  /** Closes the server and destroys every connection, a long-polling `/next` included. Idempotent. */
   close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
+    this.#closing ??= new Promise<void>((resolve) => {
       this.abort('closed');
+      this.#parked = null;
       this.#server.close(() => {
         resolve();
       });
-      for (const socket of this.#sockets) socket.destroy();
+      this.#server.closeAllConnections();
     });
-    return this.#closed;
+    return this.#closing;
   }
 
   // ── routing ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  #route(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+  #route(req: RuntimeApiRequest, res: ServerResponse): void {
+    if (requestChannel.hasSubscribers) {
+      requestChannel.publish({ address: this.#address, method: req.method, url: req.url });
+    }
+    const path = pathOf(req.url ?? '');
+    const method = req.method;
     if (path === RUNTIME_PATH.next) {
-      if (req.method !== 'GET') {
-        methodNotAllowed(req, res);
-        return;
-      }
-      this.#next(req, res);
+      if (method === 'GET') this.#next(req, res);
+      else methodNotAllowed(req, res);
       return;
     }
     if (path.startsWith(RUNTIME_PATH.invocationPrefix)) {
-      const rest = path.slice(RUNTIME_PATH.invocationPrefix.length);
-      const slash = rest.lastIndexOf('/');
-      const kind = slash === -1 ? '' : rest.slice(slash + 1);
-      if (kind === 'response' || kind === 'error') {
-        if (req.method !== 'POST') {
-          methodNotAllowed(req, res);
-          return;
-        }
-        this.#post(req, res, decodeSafe(rest.slice(0, slash)), kind);
+      const slash = path.lastIndexOf('/');
+      const action = path.slice(slash + 1);
+      if (slash >= RUNTIME_PATH.invocationPrefix.length - 1 && (action === 'response' || action === 'error')) {
+        if (method === 'POST') this.#post(req, res, requestIdOf(path, slash), action);
+        else methodNotAllowed(req, res);
         return;
       }
-    }
-    if (path === RUNTIME_PATH.initError) {
-      if (req.method !== 'POST') {
-        methodNotAllowed(req, res);
-        return;
-      }
-      this.#initError(req, res);
+    } else if (path === RUNTIME_PATH.initError) {
+      if (method === 'POST') this.#initError(req, res);
+      else methodNotAllowed(req, res);
       return;
     }
     reply(req, res, 404, 'NotFound', `Unknown Runtime API path: ${path.slice(0, 200)}`);
   }
 
-  #next(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#initErrored) {
+  // ── GET /runtime/invocation/next ───────────────────────────────────────────────────────────────────────────
+
+  #next(req: RuntimeApiRequest, res: ServerResponse): void {
+    if (this.#init === 'failed') {
       reply(req, res, 403, RUNTIME_API_ERROR.InvalidStateTransition, 'State transition from InitError to Ready failed');
       return;
     }
-    if (!this.#ready) {
-      this.#ready = true;
+    if (this.#init === 'initializing') {
+      this.#init = 'ready';
+      log('ready');
       this.#events.onReady?.();
     }
-    if (this.#endingId !== null) {
-      const id = this.#endingId;
-      this.#endingId = null;
-      if (this.#current?.inv.requestId === id) this.#current = null;
-      this.#events.onInvokeEnd?.(id);
-    }
+    if (this.#endingId !== null) this.#endInvoke(this.#endingId);
     const current = this.#current;
-    if (current !== null && (current.phase === 'waiting' || current.phase === 'delivered')) {
-      // `delivered`: the runtime asked again without answering; it gets the same event (as AWS's emulator does).
-      this.#deliver(res);
+    if (current !== null && (current.phase === 'queued' || current.phase === 'delivered')) {
+      // `delivered`: the runtime asks again without a result. Undocumented on Lambda; like AWS's emulator, it gets
+      // the same event (same id and deadline) again. Conforming runtimes never do this.
+      if (current.phase === 'delivered') log('next: %s has no result yet, delivering it again', current.inv.requestId);
+      this.#deliver(res, current);
       return;
     }
-    // Long-poll: park until invoke(). A second parked /next replaces the first (whose socket is dropped).
-    if (this.#parkedNext !== null) this.#parkedNext.destroy();
-    this.#parkedNext = res;
-    res.on('close', () => {
-      if (this.#parkedNext === res) this.#parkedNext = null;
-    });
+    // Long-poll until invoke() (or, while a result is still arriving on another connection, until it is complete).
+    const previous = this.#parked;
+    // A newer /next wins (the older one belongs to a runtime that gave up on it, or to a dead process).
+    if (previous !== null && !previous.destroyed) previous.destroy();
+    this.#parked = res;
   }
 
-  #deliver(res: ServerResponse): void {
-    const current = this.#current;
-    if (current === null) return;
-    current.phase = 'delivered';
-    res.writeHead(200, current.headers);
-    res.end(current.inv.payload);
+  #deliver(res: ServerResponse, flight: InFlight): void {
+    flight.phase = 'delivered';
+    log('next → %s', flight.inv.requestId);
+    res.writeHead(200, flight.nextHeaders);
+    res.end(flight.inv.payload);
   }
 
-  #post(req: IncomingMessage, res: ServerResponse, requestId: string, kind: 'response' | 'error'): void {
+  /** The runtime asked for its next event after answering `id`: the invoke's Duration ends now. */
+  #endInvoke(id: string): void {
+    this.#endingId = null;
+    if (this.#current?.inv.requestId === id) this.#current = null;
+    this.#events.onInvokeEnd?.(id);
+  }
+
+  // ── POST /runtime/invocation/{id}/response | /error ─────────────────────────────────────────────────────────
+
+  #post(req: RuntimeApiRequest, res: ServerResponse, requestId: string, action: 'response' | 'error'): void {
     const current = this.#current;
-    // Request validation comes before any state is looked at.
+    // 1. Validate the request (id, then headers) before looking at the state.
     if (requestId === '' || current?.inv.requestId !== requestId) {
       reply(req, res, 400, RUNTIME_API_ERROR.InvalidRequestID, 'Invalid request ID');
       return;
     }
+    let purpose: BodyPurpose = action;
+    if (action === 'response') {
+      const mode = req.headers[RUNTIME_HEADER.FunctionResponseMode];
+      if (mode !== undefined) {
+        if (mode !== STREAMING_RESPONSE_MODE) {
+          reply(
+            req,
+            res,
+            400,
+            RUNTIME_API_ERROR.InvalidFunctionResponseMode,
+            `Invalid function response mode: ${String(mode).slice(0, 100)}`,
+          );
+          return;
+        }
+        purpose = 'stream';
+      }
+    }
+    // 2. The state: one result per invocation, and only after it was delivered.
     if (current.phase !== 'delivered') {
-      reply(
-        req,
-        res,
-        403,
-        RUNTIME_API_ERROR.InvalidStateTransition,
-        `State transition from ${current.phase === 'waiting' ? 'Ready' : 'InvocationResponse'} to InvocationResponse failed`,
-      );
+      const from = current.phase === 'queued' ? 'Ready' : 'ResponseSent';
+      const to = action === 'error' ? 'InvocationErrorResponse' : 'InvocationResponse';
+      reply(req, res, 403, RUNTIME_API_ERROR.InvalidStateTransition, `State transition from ${from} to ${to} failed`);
       return;
     }
-    if (kind === 'error') {
+    // 3. A buffered body declared too large is refused before it is sent (or read).
+    const limit = purpose === 'stream' ? MAX_STREAMED_RESPONSE_BYTES : this.#maxResponseBytes;
+    if (purpose !== 'stream' && declaredLength(req) > limit) {
       current.phase = 'answering';
-      this.#readError(req, res, current);
-      return;
-    }
-    const mode = req.headers[RUNTIME_HEADER.FunctionResponseMode];
-    if (mode !== undefined) {
-      if (mode !== STREAMING_RESPONSE_MODE) {
-        reply(
-          req,
-          res,
-          400,
-          RUNTIME_API_ERROR.InvalidFunctionResponseMode,
-          `Invalid function response mode: ${String(mode).slice(0, 100)}`,
-        );
-        return;
-      }
-      current.phase = 'answering';
-      this.#readStream(req, res, current);
-      return;
-    }
-    current.phase = 'answering';
-    this.#readBuffered(req, res, current);
-  }
-
-  #settle(current: Current, outcome: InvocationOutcome): void {
-    if (this.#current !== current) return; // aborted meanwhile
-    current.phase = 'answered';
-    this.#endingId = current.inv.requestId;
-    current.resolve(outcome);
-  }
-
-  #readBuffered(req: IncomingMessage, res: ServerResponse, current: Current): void {
-    const limit = this.#maxResponseBytes;
-    const tooLarge = () => {
-      reply(
-        req,
-        res,
-        413,
-        RUNTIME_API_ERROR.RequestEntityTooLarge,
-        `Exceeded maximum allowed payload size (${limit} bytes).`,
-      );
+      this.#tooLarge(req, res, limit);
       this.#settle(current, { kind: 'too-large' });
-    };
-    const declared = Number(req.headers['content-length'] ?? -1);
-    if (declared > limit) {
-      req.resume();
-      tooLarge();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        tooLarge();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (over) return;
-      res.writeHead(202, ACCEPTED_HEADERS);
-      res.end(ACCEPTED_BODY);
-      const body = chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks, size);
-      this.#settle(current, { kind: 'response', body, contentType: req.headers['content-type'], streamed: false });
-    });
-    req.on('aborted', () => {
-      if (!over) this.#truncated(current);
-    });
+    // 4. Transition, then read.
+    current.phase = 'answering';
+    this.#read(
+      new BodyReader<Target>(
+        req,
+        res,
+        purpose,
+        current,
+        limit,
+        this.#sink,
+        purpose === 'stream' ? current.inv.onChunk : undefined,
+      ),
+    );
   }
 
-  #readStream(req: IncomingMessage, res: ServerResponse, current: Current): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let complete = false;
-    const onChunk = current.inv.onChunk;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_STREAMED_RESPONSE_BYTES) chunks.push(chunk);
-      onChunk?.(chunk);
-    });
-    req.on('end', () => {
-      complete = true;
-      res.writeHead(202, ACCEPTED_HEADERS);
-      res.end(ACCEPTED_BODY);
-      const errorType = req.trailers[RUNTIME_HEADER.FunctionErrorType];
-      if (errorType !== undefined) {
-        const encoded = req.trailers[RUNTIME_HEADER.FunctionErrorBody] ?? '';
-        const body = Buffer.from(encoded, 'base64');
-        this.#settle(current, { kind: 'error', errorType, body: body.length > 0 ? body : errorJson(errorType, '') });
-        return;
-      }
-      if (size > MAX_STREAMED_RESPONSE_BYTES) {
-        this.#settle(current, {
-          kind: 'error',
-          errorType: PLATFORM_ERROR.ResponseSizeTooLarge,
-          body: errorJson(
-            PLATFORM_ERROR.ResponseSizeTooLarge,
-            `Response payload size exceeded maximum allowed payload size (${MAX_STREAMED_RESPONSE_BYTES} bytes).`,
-          ),
-        });
-        return;
-      }
-      this.#settle(current, {
-        kind: 'response',
-        body: Buffer.concat(chunks),
-        contentType: req.headers['content-type'] ?? 'application/octet-stream',
-        streamed: true,
-      });
-    });
-    req.on('close', () => {
-      if (!complete) this.#truncated(current);
-    });
+  // ── POST /runtime/init/error ───────────────────────────────────────────────────────────────────────────────
+
+  #initError(req: RuntimeApiRequest, res: ServerResponse): void {
+    if (this.#init !== 'initializing') {
+      this.#initStateError(req, res);
+      return;
+    }
+    this.#read(new BodyReader<Target>(req, res, 'init-error', null, this.#maxResponseBytes, this.#sink));
   }
 
-  #truncated(current: Current): void {
-    this.#settle(current, {
+  #initStateError(req: RuntimeApiRequest, res: ServerResponse): void {
+    const from = this.#init === 'ready' ? 'Ready' : 'InitError';
+    reply(req, res, 403, RUNTIME_API_ERROR.InvalidStateTransition, `State transition from ${from} to InitError failed`);
+  }
+
+  #reportInitError(req: RuntimeApiRequest, body: Buffer): void {
+    this.#init = 'failed';
+    const header = req.headers[RUNTIME_HEADER.FunctionErrorType];
+    const errorType = typeof header === 'string' && header !== '' ? header : INIT_ERROR_DEFAULT_TYPE;
+    log('init error %s', errorType);
+    this.#events.onInitError?.({ errorType, body: errorCauseStripped(req, body) });
+  }
+
+  // ── bodies ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  #read(reader: BodyReader<Target>): void {
+    this.#readers.add(reader);
+    reader.start();
+  }
+
+  #bodyComplete(reader: BodyReader<Target>): void {
+    this.#readers.delete(reader);
+    const { req, res } = reader;
+    const flight = reader.target;
+    if (flight === null) {
+      if (this.#init !== 'initializing') {
+        this.#initStateError(req, res);
+        return;
+      }
+      accept(res);
+      this.#reportInitError(req, reader.body());
+      return;
+    }
+    if (this.#current !== flight || flight.phase !== 'answering') {
+      // Aborted while the body was arriving.
+      reply(req, res, 400, RUNTIME_API_ERROR.InvalidRequestID, 'Invalid request ID');
+      return;
+    }
+    accept(res);
+    this.#settle(flight, outcomeOf(reader));
+  }
+
+  #bodyOverLimit(reader: BodyReader<Target>): void {
+    this.#readers.delete(reader);
+    const { req, res, limit } = reader;
+    this.#tooLarge(req, res, limit);
+    const flight = reader.target;
+    if (flight === null) {
+      // The init failed either way; the platform gets the first `limit` bytes.
+      if (this.#init === 'initializing') this.#reportInitError(req, reader.body());
+      reader.release();
+      return;
+    }
+    reader.release();
+    if (reader.purpose !== 'stream') {
+      this.#settle(flight, { kind: 'too-large' });
+      return;
+    }
+    const message = `Response payload size exceeded maximum allowed payload size (${limit} bytes).`;
+    this.#settle(flight, {
       kind: 'error',
-      errorType: PLATFORM_ERROR.TruncatedResponse,
-      body: errorJson(PLATFORM_ERROR.TruncatedResponse, 'Response stream was cut short (TruncatedHTTPRequest)'),
+      errorType: PLATFORM_ERROR.ResponseSizeTooLarge,
+      body: errorJson(PLATFORM_ERROR.ResponseSizeTooLarge, message),
     });
   }
 
-  #readError(req: IncomingMessage, res: ServerResponse, current: Current): void {
-    readLimited(req, ERROR_BODY_LIMIT, (body) => {
-      res.writeHead(202, ACCEPTED_HEADERS);
-      res.end(ACCEPTED_BODY);
-      const header = req.headers[RUNTIME_HEADER.FunctionErrorType];
-      const errorType = typeof header === 'string' && header !== '' ? header : 'Unhandled';
-      const contentType = req.headers['content-type'] ?? '';
-      this.#settle(current, {
+  #bodyCut(reader: BodyReader<Target>, onWire: boolean): void {
+    this.#readers.delete(reader);
+    const { req, res } = reader;
+    if (onWire) {
+      res.shouldKeepAlive = false;
+      reply(req, res, 400, RUNTIME_API_ERROR.TruncatedHTTPRequest, 'The request body ended before it was complete');
+    }
+    const flight = reader.target;
+    if (flight === null || this.#current !== flight || flight.phase !== 'answering') return;
+    log('%s: %s body cut short', flight.inv.requestId, reader.purpose);
+    if (reader.purpose === 'stream') {
+      // The caller already has part of the stream: it ends with an error.
+      this.#settle(flight, {
         kind: 'error',
-        errorType,
-        body: contentType.startsWith(ERROR_CAUSE_CONTENT_TYPE) ? withoutErrorCause(body) : body,
+        errorType: PLATFORM_ERROR.TruncatedResponse,
+        body: errorJson(PLATFORM_ERROR.TruncatedResponse, 'The response stream was cut short'),
       });
-    });
-  }
-
-  #initError(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#ready || this.#initErrored) {
-      reply(req, res, 403, RUNTIME_API_ERROR.InvalidStateTransition, 'State transition from Ready to InitError failed');
       return;
     }
-    this.#initErrored = true;
-    readLimited(req, ERROR_BODY_LIMIT, (body) => {
-      res.writeHead(202, ACCEPTED_HEADERS);
-      res.end(ACCEPTED_BODY);
-      const header = req.headers[RUNTIME_HEADER.FunctionErrorType];
-      const errorType = typeof header === 'string' && header !== '' ? header : 'Runtime.Unknown';
-      const contentType = req.headers['content-type'] ?? '';
-      this.#events.onInitError?.({
-        errorType,
-        body: contentType.startsWith(ERROR_CAUSE_CONTENT_TYPE) ? withoutErrorCause(body) : body,
-      });
+    // A buffered result that never fully arrived was not given: the runtime may post it again, or it died and the
+    // platform reports its exit.
+    flight.phase = 'delivered';
+  }
+
+  #tooLarge(req: RuntimeApiRequest, res: ServerResponse, limit: number): void {
+    reply(
+      req,
+      res,
+      413,
+      RUNTIME_API_ERROR.RequestEntityTooLarge,
+      `Exceeded maximum allowed payload size (${limit} bytes).`,
+    );
+  }
+
+  #settle(flight: InFlight, outcome: InvocationOutcome): void {
+    flight.phase = 'answered';
+    this.#endingId = flight.inv.requestId;
+    log('%s → %s', flight.inv.requestId, outcome.kind);
+    flight.resolve(outcome);
+    // A /next that came (on another connection) while this result was arriving: the invoke ends now.
+    const parked = this.#parked;
+    if (parked !== null && !parked.destroyed) this.#endInvoke(flight.inv.requestId);
+  }
+
+  // ── malformed requests ─────────────────────────────────────────────────────────────────────────────────────
+
+  #clientError(err: Error, socket: Socket): void {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    for (const reader of this.#readers) {
+      if (reader.req.socket === socket && socket.writable && !reader.res.headersSent) {
+        // The client half-closed in the middle of a body it is posting (HPE_INVALID_EOF_STATE).
+        reader.cutOnWire();
+        return;
+      }
+    }
+    if (!socket.writable || code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    log('malformed request: %s', code);
+    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({
+      errorMessage: `Malformed HTTP request (${code || err.message})`,
+      errorType: status === 431 ? 'RequestHeaderFieldsTooLarge' : 'BadRequest',
     });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
   }
 }
 
-function isStreaming(req: IncomingMessage): boolean {
-  return req.headers[RUNTIME_HEADER.FunctionResponseMode] !== undefined;
+// ── helpers ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The path of a request target, without a query; an absolute-form target (`http://host/…`) is reduced too. */
+function pathOf(url: string): string {
+  let path = url;
+  if (path.charCodeAt(0) !== 47 /* '/' */) {
+    const scheme = path.indexOf('://');
+    const slash = scheme === -1 ? -1 : path.indexOf('/', scheme + 3);
+    path = slash === -1 ? '' : path.slice(slash);
+  }
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
 }
 
-/** Reads a body up to `limit` bytes (the rest is discarded) and calls `done` once. */
-function readLimited(req: IncomingMessage, limit: number, done: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    if (size >= limit) return;
-    const room = limit - size;
-    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    chunks.push(piece);
-    size += piece.length;
-  });
-  req.on('end', () => {
-    done(Buffer.concat(chunks, size));
-  });
+/** The `{id}` of `/…/invocation/{id}/{action}`, given the index of the last slash ('' when empty or malformed). */
+function requestIdOf(path: string, slash: number): string {
+  const id = path.slice(RUNTIME_PATH.invocationPrefix.length, slash);
+  if (!id.includes('%')) return id;
+  try {
+    return decodeURIComponent(id);
+  } catch {
+    return '';
+  }
 }
 
+function declaredLength(req: RuntimeApiRequest): number {
+  const value = req.headers['content-length'];
+  return value === undefined ? -1 : Number(value);
+}
+
+function accept(res: ServerResponse): void {
+  res.writeHead(202, ACCEPTED_HEADERS);
+  res.end(ACCEPTED_BODY);
+}
+
+/** Every error reply: JSON `{"errorMessage","errorType"}` with `Content-Type: application/json`. */
 function reply(
-  req: IncomingMessage,
+  req: RuntimeApiRequest,
   res: ServerResponse,
   status: number,
   errorType: string,
   errorMessage: string,
 ): void {
+  if (res.headersSent || res.destroyed) return;
   log('%s %s → %d %s', req.method, req.url, status, errorType);
-  const body = JSON.stringify({ errorMessage, errorType });
-  // The request body (if any) is not wanted; keep the connection usable when it is small, else close it.
   if (!req.complete) {
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > 1024 * 1024 || req.headers['transfer-encoding'] !== undefined) res.shouldKeepAlive = false;
+    // The body is not wanted. A client still waiting for `100 Continue` does not send it (so the connection cannot
+    // carry another request), and a huge one is not worth draining: close. Otherwise Node drains it after the
+    // reply and the connection stays usable.
+    if (req.awaitingContinue || declaredLength(req) > DRAIN_LIMIT) res.shouldKeepAlive = false;
     req.resume();
   }
+  const body = JSON.stringify({ errorMessage, errorType });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-function methodNotAllowed(req: IncomingMessage, res: ServerResponse): void {
-  reply(req, res, 405, 'MethodNotAllowed', `Method ${req.method ?? ''} is not allowed on ${req.url ?? ''}`);
+function methodNotAllowed(req: RuntimeApiRequest, res: ServerResponse): void {
+  reply(req, res, 405, 'MethodNotAllowed', `Method ${String(req.method).slice(0, 20)} is not allowed here`);
 }
 
-function decodeSafe(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
+/** What the caller gets for a complete `/response` or `/error` body. */
+function outcomeOf(reader: BodyReader<Target>): InvocationOutcome {
+  const req = reader.req;
+  switch (reader.purpose) {
+    case 'stream': {
+      const errorType = req.trailers[RUNTIME_HEADER.FunctionErrorType];
+      if (errorType !== undefined && errorType !== '') {
+        // Mid-stream failure: the error JSON comes base64-encoded in a trailer.
+        const encoded = req.trailers[RUNTIME_HEADER.FunctionErrorBody] ?? '';
+        const body = Buffer.from(encoded, 'base64');
+        return { kind: 'error', errorType, body: body.length > 0 ? body : errorJson(errorType, '') };
+      }
+      return {
+        kind: 'response',
+        body: reader.body(),
+        contentType: req.headers['content-type'] ?? STREAM_CONTENT_TYPE,
+        streamed: true,
+      };
+    }
+    case 'error': {
+      // The official client sends no error-type header.
+      const header = req.headers[RUNTIME_HEADER.FunctionErrorType];
+      const errorType = typeof header === 'string' && header !== '' ? header : ERROR_DEFAULT_TYPE;
+      return { kind: 'error', errorType, body: errorCauseStripped(req, reader.body()) };
+    }
+    default:
+      return { kind: 'response', body: reader.body(), contentType: req.headers['content-type'], streamed: false };
   }
 }
 
@@ -490,12 +624,18 @@ function errorJson(errorType: string, errorMessage: string): Buffer {
   return Buffer.from(JSON.stringify({ errorMessage, errorType }));
 }
 
-/** `application/vnd.aws.lambda.error.cause+json`: the caller sees the body without `errorCause`. */
-function withoutErrorCause(body: Buffer): Buffer {
+/**
+ * `Content-Type: application/vnd.aws.lambda.error.cause+json`: the body is `{errorMessage, errorType, stackTrace,
+ * errorCause}` and the caller sees it without `errorCause`. Anything else (and any body that is not a JSON object)
+ * passes through byte for byte.
+ */
+function errorCauseStripped(req: RuntimeApiRequest, body: Buffer): Buffer {
+  const contentType = req.headers['content-type'];
+  if (contentType === undefined || !contentType.toLowerCase().startsWith(ERROR_CAUSE_CONTENT_TYPE)) return body;
   try {
     const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-      const rest = { ...(parsed as Record<string, unknown>) };
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'errorCause' in parsed) {
+      const rest: Record<string, unknown> = { ...parsed };
       delete rest.errorCause;
       return Buffer.from(JSON.stringify(rest));
     }
@@ -503,4 +643,43 @@ function withoutErrorCause(body: Buffer): Buffer {
     // Not JSON: passed through as it is.
   }
   return body;
+}
+
+/** The `/next` reply headers of `inv`. Throws a PlatformError if a platform-made value cannot be a header. */
+function nextHeadersOf(inv: Invocation): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {
+    // Always: the official native client segfaults without it.
+    'content-type': 'application/json',
+    'content-length': inv.payload.length,
+    [RUNTIME_HEADER.AwsRequestId]: inv.requestId,
+    [RUNTIME_HEADER.DeadlineMs]: String(inv.deadlineMs),
+    [RUNTIME_HEADER.InvokedFunctionArn]: inv.invokedFunctionArn,
+    // Always: some clients crash without it.
+    [RUNTIME_HEADER.TraceId]: inv.traceId,
+  };
+  try {
+    validateHeaderValue(RUNTIME_HEADER.AwsRequestId, inv.requestId);
+    validateHeaderValue(RUNTIME_HEADER.InvokedFunctionArn, inv.invokedFunctionArn);
+    validateHeaderValue(RUNTIME_HEADER.TraceId, inv.traceId);
+  } catch (err) {
+    throw new PlatformError('ERR_INTERNAL', `invocation ${inv.requestId} cannot be sent to the runtime`, {
+      cause: err,
+    });
+  }
+  if (inv.clientContext !== undefined) headers[RUNTIME_HEADER.ClientContext] = jsonHeaderValue(inv.clientContext);
+  if (inv.cognitoIdentity !== undefined) {
+    headers[RUNTIME_HEADER.CognitoIdentity] = jsonHeaderValue(inv.cognitoIdentity);
+  }
+  return headers;
+}
+
+/**
+ * JSON text from a caller, as a header value: UTF-8 bytes on the wire (Node writes header strings as latin1, one
+ * byte per char), line breaks (whitespace outside JSON strings) as spaces, other control characters dropped.
+ */
+function jsonHeaderValue(text: string): string {
+  if (!/[^\t\x20-\x7e]/.test(text)) return text;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  const clean = text.replace(/[\r\n]/g, ' ').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+  return Buffer.from(clean, 'utf8').toString('latin1');
 }

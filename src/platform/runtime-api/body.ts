@@ -1,0 +1,184 @@
+/**
+ * @module platform/runtime-api/body
+ * Reading the bodies a runtime posts (`/response`, `/error`, `/init/error`) with a byte limit, without a closure per
+ * request: the server creates its requests as {@link RuntimeApiRequest} (an `IncomingMessage` with a slot for the
+ * reader), and the stream listeners are module-level functions that find the reader through `this`.
+ *
+ * The reader only moves bytes; what a complete, oversize or cut-short body means is the {@link BodySink}'s call.
+ */
+import { IncomingMessage, type ServerResponse } from 'node:http';
+
+/** What a body is read for; the sink decides what each one means. */
+export type BodyPurpose = 'response' | 'stream' | 'error' | 'init-error';
+
+/** Reader states: `over` = passed the limit (the rest is discarded), `cut` = the connection ended first. */
+export type BodyState = 'reading' | 'complete' | 'over' | 'cut';
+
+/** Where a {@link BodyReader} reports. Called at most once per reader (one of the three). */
+export interface BodySink<T> {
+  /** The whole body arrived (`reader.body()`; trailers are on `reader.req.trailers`). */
+  bodyComplete(reader: BodyReader<T>): void;
+  /** The body passed `reader.limit`. The reader holds at most `limit` bytes and discards the rest. */
+  bodyOverLimit(reader: BodyReader<T>): void;
+  /**
+   * The body was cut short. `onWire`: the socket is still there (the client half-closed mid-body), so an error reply
+   * can still be written to `reader.res`.
+   */
+  bodyCut(reader: BodyReader<T>, onWire: boolean): void;
+}
+
+/** After a body passed its limit, this many more bytes are read and dropped before the connection is cut. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/** The server's request class (`createServer({ IncomingMessage: RuntimeApiRequest })`). */
+export class RuntimeApiRequest extends IncomingMessage {
+  /** The request carried `Expect: 100-continue` and no `100 Continue` was sent yet. */
+  awaitingContinue = false;
+  /** Set while the body is read. */
+  reader: BodyReader<unknown> | null = null;
+}
+
+/**
+ * Collects one request body up to `limit` bytes. For `stream` bodies every chunk also goes to `onChunk` as it
+ * arrives. Never holds more than `limit` bytes.
+ */
+export class BodyReader<T> {
+  readonly req: RuntimeApiRequest;
+  readonly res: ServerResponse;
+  readonly purpose: BodyPurpose;
+  /** What the body belongs to (the server's invocation record). */
+  readonly target: T;
+  readonly limit: number;
+  readonly #sink: BodySink<T>;
+  #onChunk: ((chunk: Buffer) => void) | undefined;
+  /** Set by `abandon()`: bytes are no longer kept nor forwarded. */
+  #abandoned = false;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #discarded = 0;
+  #state: BodyState = 'reading';
+
+  constructor(
+    req: RuntimeApiRequest,
+    res: ServerResponse,
+    purpose: BodyPurpose,
+    target: T,
+    limit: number,
+    sink: BodySink<T>,
+    onChunk?: (chunk: Buffer) => void,
+  ) {
+    this.req = req;
+    this.res = res;
+    this.purpose = purpose;
+    this.target = target;
+    this.limit = limit;
+    this.#sink = sink;
+    this.#onChunk = onChunk;
+  }
+
+  get state(): BodyState {
+    return this.#state;
+  }
+
+  /** Starts reading; answers a pending `Expect: 100-continue` first, so the client sends the body at once. */
+  start(): void {
+    const req = this.req;
+    req.reader = this;
+    if (req.awaitingContinue) {
+      req.awaitingContinue = false;
+      this.res.writeContinue();
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  }
+
+  /** The body read so far (the whole body once complete). */
+  body(): Buffer {
+    const chunks = this.#chunks;
+    if (chunks.length === 1) return chunks[0] ?? Buffer.alloc(0);
+    return Buffer.concat(chunks, this.#size);
+  }
+
+  /** Drops the bytes held (after an oversize body, the sink no longer needs them). */
+  release(): void {
+    this.#chunks = [];
+    this.#size = 0;
+  }
+
+  /**
+   * The body no longer matters (its invocation was aborted): bytes are dropped from now on and `onChunk` is not
+   * called again, but the request is still read to its end and answered by the sink.
+   */
+  abandon(): void {
+    this.#abandoned = true;
+    this.#onChunk = undefined;
+    this.#chunks = [];
+    this.#size = 0;
+  }
+
+  /** The connection ended mid-body while the socket can still answer (see `clientError` in the server). */
+  cutOnWire(): void {
+    if (this.#state !== 'reading') return;
+    this.#state = 'cut';
+    this.#detach();
+    this.#sink.bodyCut(this, true);
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#state !== 'reading') {
+      if (this.#state === 'over') {
+        this.#discarded += chunk.length;
+        if (this.#discarded > DISCARD_LIMIT) this.req.socket.destroy();
+      }
+      return;
+    }
+    if (this.#abandoned) return;
+    const size = this.#size + chunk.length;
+    if (size > this.limit) {
+      const room = this.limit - this.#size;
+      if (room > 0) {
+        const piece = chunk.subarray(0, room);
+        this.#chunks.push(piece);
+        this.#onChunk?.(piece);
+      }
+      this.#size = this.limit;
+      this.#discarded = chunk.length - room;
+      this.#state = 'over';
+      this.#sink.bodyOverLimit(this);
+      return;
+    }
+    this.#size = size;
+    this.#chunks.push(chunk);
+    this.#onChunk?.(chunk);
+  }
+
+  end(): void {
+    this.#detach();
+    if (this.#state !== 'reading') return;
+    this.#state = 'complete';
+    this.#sink.bodyComplete(this);
+  }
+
+  close(): void {
+    this.#detach();
+    if (this.#state !== 'reading') return;
+    this.#state = 'cut';
+    this.#sink.bodyCut(this, false);
+  }
+
+  #detach(): void {
+    if (this.req.reader === this) this.req.reader = null;
+  }
+}
+
+// Listeners shared by every request: `this` is the request (EventEmitter calls listeners with the emitter).
+function onData(this: RuntimeApiRequest, chunk: Buffer): void {
+  this.reader?.data(chunk);
+}
+function onEnd(this: RuntimeApiRequest): void {
+  this.reader?.end();
+}
+function onClose(this: RuntimeApiRequest): void {
+  this.reader?.close();
+}
