@@ -4,13 +4,22 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createLambdaApi, type LambdaApi, type LambdaApiConfig } from '../../src/platform/api/http.ts';
 import { parseConfig } from '../../src/platform/config.ts';
+import type { FunctionSpec } from '../../src/platform/environments/function-spec.ts';
+import { PlatformError } from '../../src/platform/errors.ts';
+import type { InvokeOptions, InvokeResult, Invoker } from '../../src/platform/invoke/types.ts';
 import { startLambkin, type RunningLambkin } from '../../src/platform/server.ts';
+import { BlobStore } from '../../src/platform/storage/blob-store.ts';
+import { MetadataStore } from '../../src/platform/storage/metadata.ts';
 import { FIXTURES } from '../engine/harness.ts';
+import { rawZip } from '../helpers/raw-zip.ts';
 import { zipDirectory } from '../helpers/zip-dir.ts';
 
 export interface CliResult {
@@ -88,3 +97,135 @@ export async function startApi(
 }
 
 export const ROLE = 'arn:aws:iam::000000000000:role/lambda-role';
+
+/**
+ * A small real Invoker for API tests that do not need the engine: it answers from the payload.
+ * `{"fail":true}` → a function error; `{"throttle":"<Reason>"}` → ERR_THROTTLED; otherwise it returns
+ * `{"version","event","clientContext"}`. `prepare` waits for `gate` (to hold functions in Pending/InProgress).
+ */
+export class TestInvoker implements Invoker {
+  readonly calls: InvokeOptions[] = [];
+  readonly retired: [string, string | undefined][] = [];
+  readonly prepared: string[] = [];
+  gate: Promise<void> = Promise.resolve();
+
+  async prepare(spec: FunctionSpec): Promise<void> {
+    await this.gate;
+    this.prepared.push(spec.key);
+  }
+
+  invoke(options: InvokeOptions): Promise<InvokeResult> {
+    this.calls.push(options);
+    const event = JSON.parse(options.payload.toString('utf8')) as { fail?: boolean; throttle?: string } | null;
+    const requestId = options.requestId ?? 'no-id';
+    if (typeof event?.throttle === 'string') {
+      return Promise.reject(new PlatformError('ERR_THROTTLED', 'throttled', { detail: { reason: event.throttle } }));
+    }
+    const logTail = options.logTail ? `START RequestId: ${requestId} Version: ${options.spec.version}\n` : undefined;
+    if (event?.fail === true) {
+      return Promise.resolve({
+        requestId,
+        payload: Buffer.from('{"errorType":"Error","errorMessage":"asked to fail","trace":[]}'),
+        functionError: 'Unhandled',
+        errorType: 'Error',
+        ...(logTail !== undefined ? { logTail } : {}),
+      });
+    }
+    const body = { version: options.spec.version, event, clientContext: options.clientContext ?? null };
+    return Promise.resolve({
+      requestId,
+      payload: Buffer.from(JSON.stringify(body)),
+      functionError: undefined,
+      ...(logTail !== undefined ? { logTail } : {}),
+    });
+  }
+
+  retire(functionName: string, keepKey?: string): void {
+    this.retired.push([functionName, keepKey]);
+  }
+}
+
+export interface BareApi {
+  url: string;
+  dir: string;
+  api: LambdaApi;
+  store: MetadataStore;
+  invoker: TestInvoker;
+  sdk: LambdaClient;
+  aws(args: string[], bin?: string): Promise<CliResult>;
+  /** Stops the HTTP server and the API (the store stays open unless `closeStore`). */
+  stop(closeStore?: boolean): Promise<void>;
+}
+
+/**
+ * `createLambdaApi` mounted on a real HTTP server on 127.0.0.1:0, on a fresh data directory (or `dataDir`), with a
+ * TestInvoker instead of the engine.
+ */
+export async function startBareApi(
+  t: TestContext,
+  options: { dataDir?: string; invoker?: TestInvoker; config?: Partial<LambdaApiConfig> } = {},
+): Promise<BareApi> {
+  const dir = await mkdtemp(join(tmpdir(), 'lambkin-bare-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'aws-config'), '');
+  await writeFile(join(dir, 'aws-credentials'), '');
+  const dataDir = options.dataDir ?? join(dir, 'data');
+  const store = new MetadataStore(join(dataDir, 'lambkin.db'));
+  const blobs = new BlobStore(join(dataDir, 'blobs'));
+  const invoker = options.invoker ?? new TestInvoker();
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = createLambdaApi({
+    store,
+    blobs,
+    invoker,
+    config: {
+      region: 'us-east-1',
+      accountId: '000000000000',
+      publicUrl: url,
+      auth: 'loopback',
+      retryDelaysMs: [50, 100],
+      ...options.config,
+    },
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    api.handle(req, res);
+  });
+  const sdk = new LambdaClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  let stopped: Promise<void> | null = null;
+  const stop = (closeStore = true) =>
+    (stopped ??= (async () => {
+      sdk.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      await api.dispose();
+      if (closeStore) store.close();
+    })());
+  t.after(() => stop());
+  const cliEnv = awsEnv(dir);
+  return {
+    url,
+    dir,
+    api,
+    store,
+    invoker,
+    sdk,
+    stop,
+    aws: (args, bin = 'aws') => runAws(bin, [...args, '--endpoint-url', url], cliEnv, dir),
+  };
+}
+
+/** A valid function zip (one `function.sh`), distinct per `tag`. */
+export function tinyZip(tag = ''): Buffer {
+  return rawZip([{ name: 'function.sh', data: `handler() { echo "$1"; } # ${tag}\n`, mode: 0o100644 }]);
+}

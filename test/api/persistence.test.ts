@@ -55,6 +55,10 @@ function client(url: string): LambdaClient {
 
 function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      res();
+      return;
+    }
     child.once('exit', () => {
       res();
     });
@@ -98,6 +102,20 @@ test('persistence: acknowledged changes survive kill -9; queued events resume; n
     }),
   );
   assert.equal(queued.StatusCode, 202);
+  // Killed the moment CreateFunction is acknowledged (while it is still Pending): the function must exist after
+  // the restart and become Active there.
+  const fresh = await sdk.send(
+    new CreateFunctionCommand({
+      FunctionName: 'fresh',
+      Runtime: 'provided',
+      Role: ROLE,
+      Handler: 'function.handler',
+      Code: { ZipFile: echoZip },
+      Layers: [String(layer.LayerVersionArn)],
+    }),
+  );
+  first.child.kill('SIGKILL');
+  assert.equal(fresh.State, 'Pending');
   sdk.destroy();
 
   await killed(first.child, 'SIGKILL');
@@ -114,6 +132,9 @@ test('persistence: acknowledged changes survive kill -9; queued events resume; n
   const fn = await sdk.send(new GetFunctionCommand({ FunctionName: 'keep' }));
   assert.equal(fn.Configuration?.Layers?.[0]?.Arn, layer.LayerVersionArn);
   assert.equal(fn.Concurrency?.ReservedConcurrentExecutions, 0);
+  await waitUntilFunctionActiveV2({ client: sdk, maxWaitTime: 30, minDelay: 1 }, { FunctionName: 'fresh' });
+  const freshRun = await sdk.send(new InvokeCommand({ FunctionName: 'fresh', Payload: Buffer.from('{"fresh":1}') }));
+  assert.equal(Buffer.from(freshRun.Payload ?? []).toString(), '{"fresh":1}');
   await sdk.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'keep' }));
   const after = await sdk.send(
     new InvokeCommand({ FunctionName: 'keep', Payload: Buffer.from('{"after":"restart"}') }),

@@ -128,12 +128,33 @@ test('errors: the aws CLI prints the same kind of message it prints against AWS'
       /An error occurred \(ResourceConflictException\) when calling the CreateFunction operation: Function already exist: dup/,
     ],
     [
+      // Within the model's range (≤ 32768) but above Lambda's limit: the service refuses it.
       [...base, '--function-name', 'big', '--memory-size', '20000'],
-      /\(ValidationException\) when calling the CreateFunction operation: 1 validation error detected: Value '20000' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 10240/,
+      /\(InvalidParameterValueException\) when calling the CreateFunction operation: 'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 10240/,
     ],
     [
       [...base, '--function-name', 'slow', '--timeout', '901'],
-      /\(ValidationException\).*Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900/,
+      /\(ValidationException\).*: 1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900/,
+    ],
+    [
+      // Model constraints are reported together, as Lambda's front end does.
+      [...base, '--function-name', 'both', '--timeout', '901', '--memory-size', '40000'],
+      /\(ValidationException\).*: 2 validation errors detected: Value '901' at 'timeout' .*; Value '40000' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 32768/,
+    ],
+    [
+      [
+        'lambda',
+        'create-function',
+        '--function-name',
+        'noruntime',
+        '--zip-file',
+        `fileb://${fnZip}`,
+        '--handler',
+        'function.handler',
+        '--role',
+        ROLE,
+      ],
+      /\(InvalidParameterValueException\) when calling the CreateFunction operation: Runtime and Handler are mandatory parameters for functions created with deployment packages\./,
     ],
     [
       [...base, '--function-name', 'rt', '--runtime', 'python3.12'],

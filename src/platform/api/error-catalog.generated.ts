@@ -53,6 +53,7 @@ export const ERROR_CATALOG = {
   InvalidSignatureException: { status: 403, member: 'message', type: 'User' },
   UnrecognizedClientException: { status: 403, member: 'message', type: 'User' },
   UnknownOperationException: { status: 404, member: 'message', type: 'User' },
+  AccessDeniedException: { status: 403, member: 'message', type: 'User' },
 } as const satisfies Record<string, { status: number; member: 'message' | 'Message'; type: 'User' | 'Service' }>;
 
 export type LambdaErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,7 +1,8 @@
 /**
  * @module platform/api/http
- * The edge of the Lambda API: authentication, request bodies with per-operation limits, routing, and the one
- * place where errors become HTTP responses (AWS wire shape; never a stack trace).
+ * The edge of the Lambda API: authentication, request bodies with per-operation limits, routing, code downloads,
+ * and the one place where errors become HTTP responses (AWS wire shape, `x-amzn-RequestId` on every response;
+ * never a stack trace).
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,15 +10,16 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { debuglog } from 'node:util';
 import type { FunctionSpec } from '../environments/function-spec.ts';
-import { isPlatformError } from '../errors.ts';
-import { AsyncQueue, type EventOutcome } from '../invoke/async-queue.ts';
+import { isPlatformError, PlatformError } from '../errors.ts';
+import { AsyncQueue, type AsyncQueueOptions } from '../invoke/async-queue.ts';
 import type { Invoker } from '../invoke/types.ts';
 import type { LogStore } from '../logs/log-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { MetadataStore, QueuedEvent } from '../storage/metadata.ts';
+import type { MetadataStore } from '../storage/metadata.ts';
+import { CODE_URL_PREFIX, CodeUrls } from './code-urls.ts';
 import { LambdaApiError } from './errors.ts';
 import { findRoute, type ApiRequest, type ApiResponse, type Route } from './router.ts';
-import { lambdaRoutes } from './routes.ts';
+import { lambdaRoutes } from './routes/index.ts';
 import { LambdaService } from './service.ts';
 import { verifySigV4, type Credentials } from './sigv4.ts';
 
@@ -26,17 +28,23 @@ const log = debuglog('lambkin:api');
 export interface LambdaApiConfig {
   region: string;
   accountId: string;
+  /** Base URL clients reach this API at (for `Code.Location` / `Content.Location`). */
   publicUrl: string;
+  /** `loopback`: any well-formed SigV4 header (or none) is accepted; `strict`: signatures are verified. */
   auth: 'loopback' | 'strict';
-  credentials: Credentials[];
-  /** Event invocation retry delays (tests shorten them). */
+  credentials?: Credentials[];
+  /** Event invocation retry delays (tests shorten them); default ~1 min, ~2 min. */
   retryDelaysMs?: number[];
+  /** Further knobs of the Event queue (tests). */
+  queue?: Omit<AsyncQueueOptions, 'store' | 'run'>;
 }
 
 export interface LambdaApiDeps {
   store: MetadataStore;
   blobs: BlobStore;
+  /** The engine; `prepare` (optional) readies a new configuration before the function reports Active. */
   invoker: Invoker & { prepare?: (spec: FunctionSpec) => Promise<void> };
+  /** Accepted for the composition root; the API itself does not read logs. */
   logs?: LogStore;
   config: LambdaApiConfig;
 }
@@ -44,43 +52,61 @@ export interface LambdaApiDeps {
 export interface LambdaApi {
   readonly service: LambdaService;
   readonly queue: AsyncQueue;
+  /** Serves one request; never throws, never leaves a request unanswered. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Stops the Event worker (waiting for running attempts). Idempotent. The stores stay open: the caller owns them. */
   dispose(): Promise<void>;
 }
 
 export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
   const { config, invoker } = deps;
+  const credentials = config.credentials ?? [];
+  const codeUrls = new CodeUrls({ publicUrl: config.publicUrl });
   const service = new LambdaService({
     store: deps.store,
     blobs: deps.blobs,
-    ctx: { region: config.region, accountId: config.accountId },
-    publicUrl: config.publicUrl,
+    arn: { region: config.region, accountId: config.accountId },
+    codeUrls,
+    invoker,
     ...(invoker.prepare !== undefined ? { prepare: invoker.prepare.bind(invoker) } : {}),
-    retire: (name, key) => {
-      invoker.retire(name, key);
-    },
   });
   const queue = new AsyncQueue({
-    store: deps.store,
-    run: (event) => runEvent(service, invoker, event),
+    ...config.queue,
     ...(config.retryDelaysMs !== undefined ? { retryDelaysMs: config.retryDelaysMs } : {}),
+    store: deps.store,
+    run: (event) => service.invoke.runEvent(event),
   });
+  service.invoke.attachQueue(queue);
+  const routes = lambdaRoutes({ service });
+  // Changes acknowledged before the last stop but never made ready, and queued events, carry on.
+  service.functions.recover();
   queue.start();
-  const routes = lambdaRoutes({ service, invoker, queue });
+  let disposing: Promise<void> | null = null;
 
   return {
     service,
     queue,
     handle(req, res) {
       const requestId = randomUUID();
-      handle(req, res, requestId).catch((err: unknown) => {
+      const abort = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      serve(req, res, requestId, abort.signal).catch((err: unknown) => {
         sendError(res, requestId, toApiError(err));
       });
     },
-    dispose: () => queue.dispose(),
+    dispose() {
+      disposing ??= queue.dispose();
+      return disposing;
+    },
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, requestId: string, signal: AbortSignal) {
+    if (disposing !== null) {
+      req.resume();
+      throw new PlatformError('ERR_DISPOSED', 'Lambkin is shutting down');
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -88,7 +114,8 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
     const method = req.method ?? 'GET';
 
     if (path.startsWith('/_lambkin/')) {
-      await internal(req, res, path);
+      req.resume();
+      await internal(method, path, query, res, requestId);
       return;
     }
     const found = findRoute(routes, method, path);
@@ -98,7 +125,7 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
     }
     const { route, params } = found;
     const body = await readBody(req, route);
-    if (config.auth === 'strict') verifySigV4(req, body, config.credentials, config.region);
+    if (config.auth === 'strict') verifySigV4(req, body, credentials, config.region);
     else checkWellFormed(req);
     const apiReq: ApiRequest = {
       method,
@@ -109,59 +136,53 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
       body,
       requestId,
       operation: route.operation,
+      signal,
     };
-    const response = await route.handler(apiReq);
-    send(res, requestId, response);
+    send(res, requestId, await route.handler(apiReq));
   }
 
-  async function internal(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    req.resume();
-    if (path === '/_lambkin/health') {
-      send(res, '', { status: 200, body: { status: 'ok' } });
+  /** Lambkin's own endpoints: a health check and the signed code downloads (their signature is the auth). */
+  async function internal(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    res: ServerResponse,
+    requestId: string,
+  ): Promise<void> {
+    if (path === '/_lambkin/health' && method === 'GET') {
+      send(res, requestId, { status: 200, body: { status: 'ok' } });
       return;
     }
-    const blob = /^\/_lambkin\/blobs\/([0-9a-f]{64})$/.exec(path)?.[1];
-    if (blob !== undefined && req.method === 'GET') {
-      const file = deps.blobs.path(blob);
-      const st = await stat(file).catch(() => null);
-      if (st !== null) {
-        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': st.size });
-        createReadStream(file).pipe(res);
-        return;
+    if (path.startsWith(CODE_URL_PREFIX) && method === 'GET') {
+      const sha = codeUrls.verify(path, query);
+      if (sha === null) {
+        throw new LambdaApiError('AccessDeniedException', 'Request has expired or its signature does not match.');
       }
+      const file = deps.blobs.path(sha);
+      const st = await stat(file).catch(() => null);
+      if (st === null)
+        throw new LambdaApiError('ResourceNotFoundException', 'The resource you requested does not exist.');
+      res.writeHead(200, {
+        'content-type': 'application/zip',
+        'content-length': st.size,
+        'x-amzn-requestid': requestId,
+      });
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
+      return;
     }
-    throw new LambdaApiError('ResourceNotFoundException', 'The resource you requested does not exist.');
+    throw new LambdaApiError('UnknownOperationException', `Unknown operation: ${method} ${path.slice(0, 200)}`);
   }
 }
 
-async function runEvent(service: LambdaService, invoker: Invoker, event: QueuedEvent): Promise<EventOutcome> {
-  try {
-    const qualifier = event.qualifier === '$LATEST' ? undefined : event.qualifier;
-    const { record } = service.resolve(event.functionName, qualifier);
-    if (record.state !== 'Active') return 'throttled';
-    const result = await invoker.invoke({
-      spec: service.specFor(record, undefined),
-      payload: event.payload,
-      invokedFunctionArn: `arn:aws:lambda:${service.ctx.region}:${service.ctx.accountId}:function:${event.functionName}${qualifier === undefined ? '' : `:${qualifier}`}`,
-      logTail: false,
-      requestId: event.id,
-    });
-    return result.functionError === undefined ? 'ok' : 'error';
-  } catch (err) {
-    if (isPlatformError(err, 'ERR_THROTTLED')) return 'throttled';
-    if (err instanceof LambdaApiError && err.code === 'ResourceNotFoundException') return 'gone';
-    log('event %s failed: %o', event.id, err);
-    return 'error';
-  }
-}
-
-/** Reads the body up to the operation's limit; beyond it the request is refused without reading the rest. */
+/** Reads the body up to the operation's limit; beyond it the request is refused without buffering the rest. */
 function readBody(req: IncomingMessage, route: Route): Promise<Buffer> {
   const tooLarge = () =>
     new LambdaApiError(
       'RequestEntityTooLargeException',
       route.operation === 'Invoke'
-        ? 'Request must be smaller than 6291456 bytes for the InvokeFunction operation'
+        ? `Request must be smaller than ${route.maxBody} bytes for the InvokeFunction operation`
         : `Request must be smaller than 69905067 bytes for the ${route.operation} operation`,
     );
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -172,20 +193,21 @@ function readBody(req: IncomingMessage, route: Route): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > route.maxBody) {
-        req.removeAllListeners('data');
+        req.off('data', onData);
         req.resume();
         reject(tooLarge());
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => {
+    };
+    req.on('data', onData);
+    req.once('end', () => {
       resolve(chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks, size));
     });
-    req.on('error', reject);
+    req.once('error', reject);
   });
 }
 
@@ -220,7 +242,7 @@ function send(res: ServerResponse, requestId: string, response: ApiResponse): vo
 }
 
 function sendError(res: ServerResponse, requestId: string, err: LambdaApiError): void {
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
@@ -229,8 +251,12 @@ function sendError(res: ServerResponse, requestId: string, err: LambdaApiError):
   res.end(body);
 }
 
+/** Anything that is not already an API error: a user error keeps its message, a fault becomes ServiceException. */
 function toApiError(err: unknown): LambdaApiError {
   if (err instanceof LambdaApiError) return err;
+  if (isPlatformError(err, 'ERR_DISPOSED')) {
+    return new LambdaApiError('ServiceException', 'Lambkin is shutting down; try again when it is back.');
+  }
   log('internal error: %o', err);
   if (isPlatformError(err) && err.isUserError())
     return new LambdaApiError('InvalidParameterValueException', err.message);

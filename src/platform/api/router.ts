@@ -15,6 +15,8 @@ export interface ApiRequest {
   requestId: string;
   /** The operation name (for error messages). */
   operation: string;
+  /** Aborted when the client goes away before the response is sent. */
+  signal: AbortSignal;
 }
 
 export interface ApiResponse {

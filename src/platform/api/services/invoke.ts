@@ -1,0 +1,121 @@
+/**
+ * @module platform/api/services/invoke
+ * Invoke: RequestResponse runs the function through the engine (the `Invoker`) and returns its result; Event
+ * persists the event in the async queue and returns at once; DryRun only checks that the function can be invoked.
+ * Also runs the queued Event invocations for the queue (`runEvent`).
+ */
+import { debuglog } from 'node:util';
+import { isPlatformError } from '../../errors.ts';
+import type { AsyncQueue, EventOutcome } from '../../invoke/async-queue.ts';
+import type { InvokeResult, Invoker } from '../../invoke/types.ts';
+import type { FunctionRecord, QueuedEvent } from '../../storage/metadata.ts';
+import { functionArn } from '../arns.ts';
+import { apiError, LambdaApiError } from '../errors.ts';
+import type { ServiceContext } from './context.ts';
+import type { FunctionService } from './functions.ts';
+
+const log = debuglog('lambkin:api');
+
+export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+export interface InvokeCommand {
+  functionName: string;
+  qualifier: string | undefined;
+  type: InvocationType;
+  payload: Buffer;
+  logTail: boolean;
+  /** JSON text, already base64-decoded. */
+  clientContext?: string;
+  requestId: string;
+  signal?: AbortSignal;
+}
+
+export type InvokeOutcome =
+  { type: 'DryRun' } | { type: 'Event' } | { type: 'RequestResponse'; executedVersion: string; result: InvokeResult };
+
+export class InvokeService {
+  readonly #c: ServiceContext;
+  readonly #functions: FunctionService;
+  readonly #invoker: Invoker;
+  #queue: AsyncQueue | null = null;
+
+  constructor(context: ServiceContext, functions: FunctionService, invoker: Invoker) {
+    this.#c = context;
+    this.#functions = functions;
+    this.#invoker = invoker;
+  }
+
+  /** The queue that Event invocations go to (it runs them through `runEvent`). */
+  attachQueue(queue: AsyncQueue): void {
+    this.#queue = queue;
+  }
+
+  async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
+    const record = this.#functions.pick(cmd.functionName, cmd.qualifier);
+    checkInvokable(record);
+    if (cmd.type === 'DryRun') return { type: 'DryRun' };
+    if (cmd.type === 'Event') {
+      if (this.#queue === null) throw new LambdaApiError('ServiceException', 'Event invocations are not available.');
+      // Persisted before the caller hears 202: an accepted event survives a crash.
+      this.#queue.enqueue(cmd.functionName, cmd.qualifier ?? '$LATEST', cmd.payload, cmd.requestId);
+      return { type: 'Event' };
+    }
+    try {
+      const result = await this.#invoker.invoke({
+        spec: this.#functions.specFor(record),
+        payload: cmd.payload,
+        invokedFunctionArn: functionArn(this.#c.arn, cmd.functionName, cmd.qualifier),
+        logTail: cmd.logTail,
+        requestId: cmd.requestId,
+        ...(cmd.clientContext !== undefined ? { clientContext: cmd.clientContext } : {}),
+        ...(cmd.signal !== undefined ? { signal: cmd.signal } : {}),
+      });
+      return { type: 'RequestResponse', executedVersion: record.version, result };
+    } catch (err) {
+      if (isPlatformError(err, 'ERR_THROTTLED')) throw throttled(err.detail.reason);
+      throw err;
+    }
+  }
+
+  /** One attempt of a queued Event invocation. Never rejects. */
+  async runEvent(event: QueuedEvent): Promise<EventOutcome> {
+    try {
+      const qualifier = event.qualifier === '$LATEST' ? undefined : event.qualifier;
+      const record = this.#functions.pick(event.functionName, qualifier);
+      if (record.state !== 'Active') return 'throttled'; // not ready yet: try again shortly, as Lambda does
+      const result = await this.#invoker.invoke({
+        spec: this.#functions.specFor(record),
+        payload: event.payload,
+        invokedFunctionArn: functionArn(this.#c.arn, event.functionName, qualifier),
+        logTail: false,
+        requestId: event.id,
+      });
+      return result.functionError === undefined ? 'ok' : 'error';
+    } catch (err) {
+      if (isPlatformError(err, 'ERR_THROTTLED')) return 'throttled';
+      if (err instanceof LambdaApiError && err.code === 'ResourceNotFoundException') return 'gone';
+      log('event %s failed: %o', event.id, err);
+      return 'error';
+    }
+  }
+}
+
+/** Invoke needs an Active function; Lambda answers 409 while it is Pending (or after it Failed). */
+function checkInvokable(record: FunctionRecord): void {
+  if (record.state === 'Active') return;
+  if (record.state === 'Failed') {
+    throw apiError.conflict(
+      `The operation cannot be performed at this time. The function is currently in the following state: Failed${record.stateReason === undefined ? '' : `. ${record.stateReason}`}`,
+    );
+  }
+  throw apiError.conflict(
+    `The operation cannot be performed at this time. The function is currently in the following state: ${record.state}`,
+  );
+}
+
+function throttled(reason: unknown): LambdaApiError {
+  return new LambdaApiError('TooManyRequestsException', 'Rate Exceeded.', {
+    extra: { Reason: typeof reason === 'string' ? reason : 'ConcurrentInvocationLimitExceeded' },
+    headers: { 'retry-after': '1' },
+  });
+}
