@@ -5,7 +5,7 @@
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { buildRuntimeDir } from '../src/cli/runtime-package.ts';
+import { buildRuntimeDir } from '../src/cli/commands/runtime-build.ts';
 import type { FunctionSpec } from '../src/platform/environments/function-spec.ts';
 import { createSandboxDriver } from '../src/platform/environments/sandbox/index.ts';
 import { Engine } from '../src/platform/invoke/engine.ts';

@@ -3,7 +3,7 @@
  * `nodejs24.x` functions run on, in dist/runtime.
  */
 import { resolve } from 'node:path';
-import { buildRuntimeDir } from '../src/cli/runtime-package.ts';
+import { buildRuntimeDir } from '../src/cli/commands/runtime-build.ts';
 
 const out = resolve(import.meta.dirname, '../dist/runtime');
 await buildRuntimeDir(out);

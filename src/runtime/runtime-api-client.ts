@@ -1,91 +1,317 @@
 /**
  * @module runtime/runtime-api-client
- * The Runtime API from the runtime's side: one keep-alive socket, no timeout on `next`.
+ * The Runtime API from the runtime's side: `GET /next` (no timeout: it blocks while the environment waits or is
+ * frozen), `POST /{id}/response`, `POST /{id}/error` (JSON, no error-type header, as the official client) and
+ * `POST /init/error` (with `Lambda-Runtime-Function-Error-Type`).
+ *
+ * Every invoke pays for this client twice, so it speaks HTTP/1.1 itself over one kept-alive socket: one write per
+ * request, a small response parser (Content-Length, chunked, or until close; 1xx skipped), header values read as
+ * UTF-8 (a client context may hold any text). That costs a fraction of node:http, and node:http is then loaded only
+ * by streaming handlers. `AWS_LAMBDA_RUNTIME_API` is `host:port`; an absolute path is taken as a Unix socket.
  */
-import type { Agent as AgentType, IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { RUNTIME_HEADER, RUNTIME_PATH } from '../protocol/runtime-api.ts';
 
-// Importing node:http as an ES module builds its whole namespace, which loads lazily defined parts (undici's
-// WebSocket and more): ~60 ms of cold start here. The CommonJS object skips that.
-const { Agent, request } = process.getBuiltinModule('node:http');
+const net = process.getBuiltinModule('node:net');
+
+export type Headers = Record<string, string>;
 
 export interface NextInvocation {
   requestId: string;
-  headers: IncomingHttpHeaders;
+  headers: Headers;
   body: Buffer;
 }
 
+export interface RuntimeApiTarget {
+  host: string;
+  port: number;
+  socketPath: string | undefined;
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+export function parseRuntimeApi(address: string): RuntimeApiTarget {
+  if (address.startsWith('/')) return { host: 'localhost', port: 0, socketPath: address };
+  const colon = address.lastIndexOf(':');
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new Error(`AWS_LAMBDA_RUNTIME_API is not host:port: '${address}'`);
+  }
+  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port, socketPath: undefined };
+}
+
 export class RuntimeApiClient {
-  readonly #host: string;
-  readonly #port: number;
-  readonly #agent: AgentType = new Agent({ keepAlive: true, maxSockets: 1 });
-  readonly address: string;
+  readonly target: RuntimeApiTarget;
+  readonly #connection: Connection;
+  readonly #hostHeader: string;
 
   constructor(address: string) {
-    this.address = address;
-    const colon = address.lastIndexOf(':');
-    this.#host = address.slice(0, colon);
-    this.#port = Number(address.slice(colon + 1));
+    this.target = parseRuntimeApi(address);
+    this.#connection = new Connection(this.target);
+    this.#hostHeader = this.target.socketPath === undefined ? address : 'localhost';
   }
 
-  get agent(): AgentType {
-    return this.#agent;
-  }
-
+  /** The next event; rejects when the Runtime API is gone or refuses (the runtime must then exit). */
   async next(): Promise<NextInvocation> {
-    const res = await this.#call('GET', RUNTIME_PATH.next, undefined, {});
+    const res = await this.#connection.request(
+      `GET ${RUNTIME_PATH.next} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\n\r\n`,
+      '',
+    );
+    if (res.status !== 200) {
+      throw new Error(`the Runtime API answered GET /next with ${res.status}: ${res.body.toString().slice(0, 200)}`);
+    }
     const id = res.headers[RUNTIME_HEADER.AwsRequestId];
-    if (typeof id !== 'string') throw new Error('the Runtime API sent an event without a request id');
+    if (id === undefined || id === '') throw new Error('the Runtime API sent an event without a request id');
     return { requestId: id, headers: res.headers, body: res.body };
   }
 
-  async respond(requestId: string, body: Buffer | string): Promise<void> {
-    await this.#call('POST', `${RUNTIME_PATH.invocationPrefix}${requestId}/response`, body, {
-      'content-type': 'application/json',
+  /** Posts the result; resolves with the Runtime API's status (413 when it is too large: the platform reports it). */
+  async respond(requestId: string, body: string): Promise<number> {
+    return (await this.#post(invocationPath(requestId, 'response'), body, '')).status;
+  }
+
+  /** As the official client: JSON body, an X-Ray cause when there is one, no error-type header. */
+  async error(requestId: string, body: string, xrayCause: string | undefined): Promise<number> {
+    const extra = xrayCause === undefined ? '' : `Lambda-Runtime-Function-XRay-Error-Cause: ${xrayCause}\r\n`;
+    return (await this.#post(invocationPath(requestId, 'error'), body, extra)).status;
+  }
+
+  async initError(errorType: string, body: string): Promise<number> {
+    const extra = `Lambda-Runtime-Function-Error-Type: ${headerSafe(errorType)}\r\n`;
+    return (await this.#post(RUNTIME_PATH.initError, body, extra)).status;
+  }
+
+  #post(path: string, body: string, extraHeaders: string): Promise<Reply> {
+    const head =
+      `POST ${path} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\nContent-Type: application/json\r\n` +
+      `${extraHeaders}Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n`;
+    return this.#connection.request(head, body);
+  }
+}
+
+function invocationPath(requestId: string, what: 'response' | 'error'): string {
+  return `${RUNTIME_PATH.invocationPrefix}${encodeURIComponent(requestId)}/${what}`;
+}
+
+/** Header values must not break the request: control characters and non-Latin-1 become `?`. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+interface Pending {
+  head: string;
+  body: string;
+  resolve: (reply: Reply) => void;
+  reject: (err: Error) => void;
+  /** Whether a retry on a fresh connection is still allowed (a kept-alive socket may have been closed meanwhile). */
+  retry: boolean;
+  received: boolean;
+}
+
+/**
+ * One HTTP/1.1 connection, one request at a time. The socket is unref'd while idle, so it never keeps the event loop
+ * alive by itself (client 3.x watches the loop drain).
+ */
+class Connection {
+  readonly #target: RuntimeApiTarget;
+  #socket: Socket | null = null;
+  #pending: Pending | null = null;
+  #parser: ResponseParser | null = null;
+
+  constructor(target: RuntimeApiTarget) {
+    this.#target = target;
+  }
+
+  request(head: string, body: string): Promise<Reply> {
+    if (this.#pending !== null) return Promise.reject(new Error('a Runtime API request is already in flight'));
+    return new Promise<Reply>((resolve, reject) => {
+      this.#send({ head, body, resolve, reject, retry: this.#socket !== null, received: false });
     });
   }
 
-  /** As the official client: JSON body, no error-type header. */
-  async error(requestId: string, body: string): Promise<void> {
-    await this.#call('POST', `${RUNTIME_PATH.invocationPrefix}${requestId}/error`, body, {
-      'content-type': 'application/json',
-    });
+  #send(pending: Pending): void {
+    this.#pending = pending;
+    this.#parser = new ResponseParser();
+    const socket = this.#socket ?? this.#connect();
+    socket.ref();
+    socket.cork();
+    socket.write(pending.head, 'latin1');
+    if (pending.body !== '') socket.write(pending.body, 'utf8');
+    socket.uncork();
   }
 
-  async initError(errorType: string, body: string): Promise<void> {
-    await this.#call('POST', RUNTIME_PATH.initError, body, {
-      'content-type': 'application/json',
-      [RUNTIME_HEADER.FunctionErrorType]: errorType,
+  #connect(): Socket {
+    const t = this.#target;
+    const socket =
+      t.socketPath === undefined ? net.connect({ host: t.host, port: t.port }) : net.connect({ path: t.socketPath });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.#data(socket, chunk);
     });
+    socket.on('error', (err) => {
+      this.#closed(socket, err);
+    });
+    socket.on('close', () => {
+      this.#closed(socket, new Error('the Runtime API closed the connection'));
+    });
+    this.#socket = socket;
+    return socket;
   }
 
-  #call(
-    method: string,
-    path: string,
-    body: Buffer | string | undefined,
-    headers: Record<string, string>,
-  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: this.#host,
-          port: this.#port,
-          method,
-          path,
-          agent: this.#agent,
-          headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  #data(socket: Socket, chunk: Buffer): void {
+    const pending = this.#pending;
+    const parser = this.#parser;
+    if (pending === null || parser === null || socket !== this.#socket) return;
+    pending.received = true;
+    const reply = parser.push(chunk);
+    if (reply === null) return;
+    this.#finish(socket, parser.keepAlive, reply);
+  }
+
+  #finish(socket: Socket, keepAlive: boolean, reply: Reply): void {
+    const pending = this.#pending;
+    this.#pending = null;
+    this.#parser = null;
+    if (keepAlive) {
+      socket.unref();
+    } else {
+      this.#socket = null;
+      socket.destroy();
+    }
+    pending?.resolve(reply);
+  }
+
+  #closed(socket: Socket, err: Error): void {
+    if (socket !== this.#socket) return;
+    this.#socket = null;
+    socket.destroy();
+    const pending = this.#pending;
+    if (pending === null) return;
+    // A body that runs until the connection closes is complete now.
+    const reply = this.#parser?.end() ?? null;
+    if (reply !== null) {
+      this.#pending = null;
+      this.#parser = null;
+      pending.resolve(reply);
+      return;
+    }
+    if (pending.retry && !pending.received) {
+      this.#send({ ...pending, retry: false });
+      return;
+    }
+    this.#pending = null;
+    this.#parser = null;
+    pending.reject(err);
+  }
+}
+
+/** Incremental HTTP/1.1 response parser (status line, headers, Content-Length / chunked / close-delimited body). */
+export class ResponseParser {
+  #buffer: Buffer = Buffer.alloc(0);
+  #status = 0;
+  #headers: Headers = {};
+  #mode: 'head' | 'length' | 'chunked' | 'close' = 'head';
+  #remaining = 0;
+  #chunks: Buffer[] = [];
+  keepAlive = true;
+
+  /** Feeds bytes; returns the reply once it is complete (later bytes are ignored). */
+  push(chunk: Buffer): Reply | null {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      if (this.#mode === 'head') {
+        const end = this.#buffer.indexOf(CRLFCRLF);
+        if (end === -1) return null;
+        const head = this.#buffer.toString('utf8', 0, end);
+        this.#buffer = this.#buffer.subarray(end + 4);
+        if (!this.#head(head)) continue; // 1xx: the real response follows
+        if ((this.#mode as string) === 'length' && this.#remaining === 0) return this.#reply();
+        continue;
+      }
+      if (this.#mode === 'length') {
+        if (this.#buffer.length < this.#remaining) return null;
+        this.#chunks.push(this.#buffer.subarray(0, this.#remaining));
+        this.#buffer = Buffer.alloc(0);
+        return this.#reply();
+      }
+      if (this.#mode === 'close') {
+        this.#chunks.push(this.#buffer);
+        this.#buffer = Buffer.alloc(0);
+        return null;
+      }
+      // chunked: <hex size>[;ext]\r\n<data>\r\n … 0\r\n[trailers]\r\n
+      if (this.#remaining > 0) {
+        if (this.#buffer.length < this.#remaining + 2) return null;
+        this.#chunks.push(this.#buffer.subarray(0, this.#remaining));
+        this.#buffer = this.#buffer.subarray(this.#remaining + 2);
+        this.#remaining = 0;
+        continue;
+      }
+      const lineEnd = this.#buffer.indexOf('\r\n');
+      if (lineEnd === -1) return null;
+      const size = parseInt(this.#buffer.toString('latin1', 0, lineEnd), 16);
+      if (Number.isNaN(size)) throw new Error('the Runtime API sent a malformed chunked body');
+      if (size === 0) {
+        // The last chunk, then trailer lines (maybe none) and an empty line.
+        const rest = this.#buffer.subarray(lineEnd + 2);
+        if (rest.length >= 2 && rest[0] === 0x0d && rest[1] === 0x0a) return this.#reply();
+        if (rest.indexOf(CRLFCRLF) === -1) return null;
+        return this.#reply();
+      }
+      this.#buffer = this.#buffer.subarray(lineEnd + 2);
+      this.#remaining = size;
+    }
+  }
+
+  /** The connection closed: a close-delimited body is complete; anything else was cut short (null). */
+  end(): Reply | null {
+    return this.#mode === 'close' ? this.#reply() : null;
+  }
+
+  /** Parses a head; false for an interim (1xx) response. */
+  #head(head: string): boolean {
+    const lines = head.split('\r\n');
+    const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
+    if (status === null)
+      throw new Error(`the Runtime API sent a malformed response: ${(lines[0] ?? '').slice(0, 100)}`);
+    const code = Number(status[2]);
+    if (code >= 100 && code < 200) return false;
+    this.#status = code;
+    const headers: Headers = {};
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] ?? '';
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      if (!(name in headers)) headers[name] = line.slice(colon + 1).trim();
+    }
+    this.#headers = headers;
+    const connection = headers.connection?.toLowerCase();
+    this.keepAlive = status[1] === '1' ? connection !== 'close' : connection === 'keep-alive';
+    if (headers['transfer-encoding']?.toLowerCase().includes('chunked') === true) {
+      this.#mode = 'chunked';
+      this.#remaining = 0;
+    } else if (headers['content-length'] !== undefined) {
+      this.#mode = 'length';
+      this.#remaining = Number(headers['content-length']);
+    } else if (code === 204 || code === 304) {
+      this.#mode = 'length';
+      this.#remaining = 0;
+    } else {
+      this.#mode = 'close';
+      this.keepAlive = false;
+    }
+    return true;
+  }
+
+  #reply(): Reply {
+    const body = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
+    return { status: this.#status, headers: this.#headers, body };
   }
 }

@@ -8,7 +8,7 @@ import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { buildRuntimeDir } from '../../src/cli/runtime-package.ts';
+import { buildRuntimeDir } from '../../src/cli/commands/runtime-build.ts';
 import type { InvokeResult } from '../../src/platform/invoke/types.ts';
 import { startEngine, type Harness } from '../engine/harness.ts';
 

@@ -12,7 +12,7 @@ import {
   PublishLayerVersionCommand,
   waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
-import { buildRuntimeLayer } from '../../src/cli/runtime-package.ts';
+import { runtimeBuild } from '../../src/cli/commands/runtime-build.ts';
 import { zipDirectory } from '../helpers/zip-dir.ts';
 import { ROLE, startApi } from '../api/harness.ts';
 
@@ -20,7 +20,7 @@ const FUNCTIONS = resolve(import.meta.dirname, '../fixtures/functions');
 
 test('layer: the --with-node runtime layer runs a TypeScript handler on provided.al2023', async (t) => {
   const h = await startApi(t);
-  const { out, bytes } = await buildRuntimeLayer({ withNode: true, out: join(h.dir, 'lambkin-runtime.zip') });
+  const { out, bytes } = await runtimeBuild({ withNode: true, out: join(h.dir, 'lambkin-runtime.zip') });
   assert.ok(bytes < 52_428_800, `the layer fits Lambda's 50 MB direct upload (${bytes} bytes)`);
   const layer = await h.sdk.send(
     new PublishLayerVersionCommand({ LayerName: 'lambkin-runtime', Content: { ZipFile: await readFile(out) } }),
@@ -48,7 +48,7 @@ test('layer: the --with-node runtime layer runs a TypeScript handler on provided
 
 test('layer: without a bundled node, the bootstrap says why it cannot start', async (t) => {
   const h = await startApi(t);
-  const { out } = await buildRuntimeLayer({ withNode: false, out: join(h.dir, 'lambkin-runtime.zip') });
+  const { out } = await runtimeBuild({ withNode: false, out: join(h.dir, 'lambkin-runtime.zip') });
   const layer = await h.sdk.send(
     new PublishLayerVersionCommand({ LayerName: 'lambkin-runtime', Content: { ZipFile: await readFile(out) } }),
   );
@@ -67,7 +67,7 @@ test('layer: without a bundled node, the bootstrap says why it cannot start', as
   const r = await h.sdk.send(new InvokeCommand({ FunctionName: 'nonode', LogType: 'Tail' }));
   const tail = Buffer.from(String(r.LogResult), 'base64').toString();
   // This machine's own node (on PATH inside the sandbox) is older than 22.18, or there is none at all.
-  if (/lambkin runtime: (v\d+\S* on PATH is too old|no node found)/.test(tail)) {
+  if (/lambkin runtime: (node v\d+\S* is too old|no node found)/.test(tail)) {
     assert.equal(r.FunctionError, 'Unhandled');
     assert.equal(JSON.parse(Buffer.from(r.Payload ?? []).toString()).errorType, 'Runtime.ExitError');
   } else {

@@ -3,7 +3,7 @@
  * `lambkin runtime build [--with-node] [--out FILE]`: the Lambkin runtime as a layer zip.
  */
 import { Command } from 'commander';
-import { buildRuntimeLayer } from '../runtime-package.ts';
+import { MAX_ZIP_BYTES, runtimeBuild } from './runtime-build.ts';
 
 export function runtimeCommand(): Command {
   const runtime = new Command('runtime').description('the Lambkin TypeScript/JavaScript runtime layer');
@@ -14,12 +14,12 @@ export function runtimeCommand(): Command {
     .option('--out <file>', 'where to write the zip', 'lambkin-runtime.zip')
     .addHelpText('after', '\nExample:\n  $ npx lambkin runtime build --with-node --out lambkin-runtime.zip')
     .action(async (opts: { withNode: boolean; out: string }) => {
-      const { out, bytes } = await buildRuntimeLayer({ withNode: opts.withNode, out: opts.out });
+      const { out, bytes } = await runtimeBuild({ withNode: opts.withNode, out: opts.out });
       const mb = bytes / 1048576;
       process.stdout.write(
         `wrote ${out} (${mb.toFixed(1)} MB zipped${opts.withNode ? `; Lambda's direct-upload limit is 50 MB` : ''})\n`,
       );
-      if (bytes > 52_428_800) process.stderr.write('warning: over 50 MB: upload it through S3 on AWS\n');
+      if (bytes > MAX_ZIP_BYTES) process.stderr.write('warning: over 50 MB: upload it through S3 on AWS\n');
     });
   return runtime;
 }
