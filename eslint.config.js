@@ -4,7 +4,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', 'examples/**', 'coverage/**', '**/*.js', '!bin/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'test/fixtures/**',
+      'examples/**',
+      'src/cli/templates/**',
+      'coverage/**',
+      '**/*.js',
+      '!bin/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,

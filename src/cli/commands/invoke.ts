@@ -1,0 +1,111 @@
+/**
+ * @module cli/commands/invoke
+ * `lambkin invoke FN [--payload JSON | --payload @file | --payload -] [--tail] [--async]`.
+ */
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { Command } from 'commander';
+import { CliError, EXIT } from '../errors.ts';
+import { openSession } from '../session.ts';
+
+export function invokeCommand(): Command {
+  return new Command('invoke')
+    .description('invoke a function and print its result')
+    .argument('<function>', 'function name, ARN or name:qualifier')
+    .option('--payload <json|@file|->', 'the event: JSON text, @file to read it from a file, - for stdin', '{}')
+    .option('--qualifier <version|alias>', 'version or alias to invoke')
+    .option('--tail', 'print the invocation’s log tail (the last 4 KB) on stderr', false)
+    .option('--async', 'queue the event (InvocationType Event) and return at once', false)
+    .addHelpText(
+      'after',
+      '\nExit code 3 when the function returned an error.\n\nExamples:\n' +
+        `  $ lambkin invoke hello --payload '{"name":"Ada"}' --tail\n` +
+        '  $ echo \'{"n":1}\' | lambkin invoke hello --payload -\n' +
+        '  $ lambkin invoke hello --payload @event.json --async',
+    )
+    .action(
+      async (
+        name: string,
+        opts: { payload: string; qualifier?: string; tail: boolean; async: boolean },
+        command: Command,
+      ) => {
+        const { lambda, out } = openSession(command);
+        const payload = await readPayload(opts.payload);
+        const started = performance.now();
+        const res = await lambda.send(
+          new InvokeCommand({
+            FunctionName: name,
+            Payload: payload,
+            InvocationType: opts.async ? 'Event' : 'RequestResponse',
+            ...(opts.tail && !opts.async ? { LogType: 'Tail' as const } : {}),
+            ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
+          }),
+        );
+        const elapsedMs = performance.now() - started;
+        const body = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
+        const log = res.LogResult !== undefined ? Buffer.from(res.LogResult, 'base64').toString('utf8') : undefined;
+        const requestId = res.$metadata.requestId;
+        if (res.FunctionError !== undefined) process.exitCode = EXIT.functionError;
+        out.result(
+          {
+            StatusCode: res.StatusCode,
+            ExecutedVersion: res.ExecutedVersion,
+            RequestId: requestId,
+            ...(res.FunctionError !== undefined ? { FunctionError: res.FunctionError } : {}),
+            Payload: parseMaybe(body),
+            ...(log !== undefined ? { Log: log } : {}),
+          },
+          () => {
+            const c = out.color;
+            if (opts.async) {
+              out.line(`queued (${String(res.StatusCode)}) request ${requestId ?? ''}`);
+              return;
+            }
+            if (log !== undefined) out.note(c.dim(log.trimEnd()));
+            if (res.FunctionError !== undefined) {
+              const summary = errorSummary(body);
+              out.note(`${c.red(`FunctionError (${res.FunctionError})`)} ${summary}`);
+            }
+            out.line(pretty(body));
+            out.note(c.dim(`${String(res.StatusCode)} · ${requestId ?? ''} · ${elapsedMs.toFixed(1)} ms round trip`));
+          },
+        );
+      },
+    );
+}
+
+async function readPayload(spec: string): Promise<Uint8Array> {
+  if (spec === '-') return Buffer.from(await text(process.stdin));
+  if (spec.startsWith('@')) {
+    const file = spec.slice(1);
+    return readFile(file).catch(() => {
+      throw new CliError('InvalidPath', `cannot read the payload file ${file}`, {
+        hint: 'give --payload @path/to/event.json',
+      });
+    });
+  }
+  return Buffer.from(spec);
+}
+
+function parseMaybe(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
+}
+
+function pretty(body: string): string {
+  const value = parseMaybe(body);
+  return typeof value === 'string' && value === body ? body : JSON.stringify(value, null, 2);
+}
+
+/** `{"errorType":"Error","errorMessage":"boom"}` → `Error: boom`; anything else as it is. */
+function errorSummary(body: string): string {
+  const value = parseMaybe(body);
+  if (typeof value !== 'object' || value === null) return body;
+  const { errorType, errorMessage } = value as { errorType?: unknown; errorMessage?: unknown };
+  const type = typeof errorType === 'string' ? errorType : 'Error';
+  return `${type}: ${typeof errorMessage === 'string' ? errorMessage : JSON.stringify(errorMessage)}`;
+}
