@@ -1,0 +1,302 @@
+/**
+ * The `lambkin` CLI driven as a user drives it: spawned processes against a live server, output and exit codes
+ * checked, including the error paths.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { startApi } from '../api/harness.ts';
+import { FIXTURES } from '../engine/harness.ts';
+import { lambkinCli, REPO } from './harness.ts';
+
+const FUNCTIONS = join(REPO, 'test/fixtures/functions');
+
+test('npx lambkin: the installed command runs on Node 24 and lists every noun', async () => {
+  const { stdout } = await promisify(execFile)('npx', ['--no-install', 'lambkin', '--help'], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  for (const noun of ['serve', 'init', 'dev', 'function', 'layer', 'invoke', 'logs', 'runtime'])
+    assert.match(stdout, new RegExp(`^\\s+${noun}\\b`, 'm'), `${noun} in --help`);
+});
+
+test('function create|get|list|update|delete and invoke: human and --json output, payload from text, file and stdin', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+
+  const create = await cli.run([
+    'function',
+    'create',
+    'echo',
+    '--code',
+    join(FUNCTIONS, 'esm-async'),
+    '--memory',
+    '256',
+  ]);
+  assert.equal(create.code, 0, create.stderr);
+  assert.match(create.stdout, /^created echo$/m);
+  assert.match(create.stdout, /memory\s+256 MB/);
+  assert.match(create.stdout, /state\s+Active/);
+
+  const list = await cli.run(['--json', 'function', 'list']);
+  assert.equal(list.code, 0, list.stderr);
+  const functions = JSON.parse(list.stdout) as { FunctionName: string; Runtime: string; Handler: string }[];
+  assert.deepEqual(
+    functions.map((f) => [f.FunctionName, f.Runtime, f.Handler]),
+    [['echo', 'nodejs24.x', 'index.handler']],
+  );
+  const table = await cli.run(['function', 'list']);
+  assert.match(table.stdout, /NAME\s+│\s+RUNTIME/);
+  assert.match(table.stdout, /│ echo\s+│ nodejs24\.x\s+│ index\.handler\s+│ 256 MB/);
+
+  const inline = await cli.run(['invoke', 'echo', '--payload', '{"n":1}']);
+  assert.equal(inline.code, 0, inline.stderr);
+  assert.deepEqual(JSON.parse(inline.stdout), { esm: true, got: { n: 1 } });
+  assert.match(inline.stderr, /^200 · [0-9a-f-]{36} · /m);
+
+  await writeFile(join(h.dir, 'event.json'), '{"from":"file"}');
+  const fromFile = await cli.run(['--json', 'invoke', 'echo', '--payload', '@event.json', '--tail']);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  const out = JSON.parse(fromFile.stdout) as { StatusCode: number; Payload: unknown; Log: string };
+  assert.equal(out.StatusCode, 200);
+  assert.deepEqual(out.Payload, { esm: true, got: { from: 'file' } });
+  assert.match(out.Log, /^REPORT RequestId: [0-9a-f-]{36}\tDuration: /m);
+
+  const fromStdin = await cli.run(['invoke', 'echo', '--payload', '-', '--tail'], { stdin: '{"from":"stdin"}' });
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  assert.deepEqual(JSON.parse(fromStdin.stdout), { esm: true, got: { from: 'stdin' } });
+  assert.match(fromStdin.stderr, /^START RequestId: /m, 'the log tail goes to stderr');
+
+  const queued = await cli.run(['invoke', 'echo', '--async']);
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.match(queued.stdout, /^queued \(202\) request [0-9a-f-]{36}$/m);
+
+  await writeFile(join(h.dir, '.env'), '# settings\nexport STAGE="dev"\nGREETING=hi there\n');
+  const update = await cli.run([
+    'function',
+    'update',
+    'echo',
+    '--timeout',
+    '9',
+    '--env-file',
+    '.env',
+    '--env',
+    'GREETING=hello',
+  ]);
+  assert.equal(update.code, 0, update.stderr);
+  const got = await cli.run(['--json', 'function', 'get', 'echo']);
+  const config = (JSON.parse(got.stdout) as { Configuration: Record<string, unknown> }).Configuration;
+  assert.equal(config.Timeout, 9);
+  assert.equal(config.MemorySize, 256, 'what is not given keeps its value');
+  assert.deepEqual(config.Environment, { Variables: { STAGE: 'dev', GREETING: 'hello' } });
+
+  const noop = await cli.run(['function', 'update', 'echo']);
+  assert.equal(noop.code, 1);
+  assert.match(noop.stderr, /^error NothingToUpdate: nothing to update$/m);
+
+  const del = await cli.run(['function', 'delete', 'echo']);
+  assert.equal(del.code, 0, del.stderr);
+  assert.equal(del.stdout, 'deleted echo\n');
+  const gone = await cli.run(['invoke', 'echo']);
+  assert.equal(gone.code, 1);
+  assert.equal(gone.stdout, '');
+  assert.match(
+    gone.stderr,
+    /^error ResourceNotFoundException: Function not found: arn:aws:lambda:us-east-1:000000000000:function:echo\n {2}next: /,
+  );
+  assert.doesNotMatch(gone.stderr, /\bat .*\.ts:\d+/, 'no stack trace without --debug');
+  const debug = await cli.run(['--debug', 'invoke', 'echo']);
+  assert.match(debug.stderr, /ResourceNotFoundException: Function not found/);
+  assert.match(debug.stderr, /^\s+at /m, '--debug shows the stack');
+});
+
+test('invoke: a function error prints the error and exits 3', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const create = await cli.run([
+    'function',
+    'create',
+    'thrower',
+    '--code',
+    join(FUNCTIONS, 'throws'),
+    '--handler',
+    'index.error',
+  ]);
+  assert.equal(create.code, 0, create.stderr);
+  const run = await cli.run(['invoke', 'thrower']);
+  assert.equal(run.code, 3);
+  assert.match(run.stderr, /^FunctionError \(Unhandled\) TypeError: bad type$/m);
+  assert.equal((JSON.parse(run.stdout) as { errorType: string }).errorType, 'TypeError');
+  const json = await cli.run(['--json', 'invoke', 'thrower']);
+  assert.equal(json.code, 3);
+  assert.equal((JSON.parse(json.stdout) as { FunctionError: string }).FunctionError, 'Unhandled');
+});
+
+test('layer build|publish|list|versions|delete, and --layers by name, name:version and ARN', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const runtime = join(h.dir, 'sh-runtime');
+  await cp(join(FIXTURES, 'sh-runtime'), runtime, { recursive: true });
+
+  const build = await cli.run(['layer', 'build', runtime, '--runtime', '--out', 'rt.zip']);
+  assert.equal(build.code, 0, build.stderr);
+  assert.match(build.stdout, /^wrote rt\.zip: 1 files, .* zipped, .* unzipped, runtime layer \(bootstrap\)$/m);
+  const again = await cli.run(['--json', 'layer', 'build', runtime, '--out', 'rt2.zip']);
+  const first = await readFile(join(h.dir, 'rt.zip'));
+  assert.deepEqual(await readFile(join(h.dir, 'rt2.zip')), first, 'the same files give the same zip');
+  assert.equal((JSON.parse(again.stdout) as { runtime: boolean }).runtime, true);
+
+  const v1 = await cli.run(['layer', 'publish', 'shrt', runtime]);
+  assert.equal(v1.code, 0, v1.stderr);
+  assert.match(v1.stdout, /^published shrt:1 \(/m);
+  const v2 = await cli.run(['--json', 'layer', 'publish', 'shrt', 'rt.zip', '--description', 'second']);
+  assert.equal((JSON.parse(v2.stdout) as { Version: number }).Version, 2);
+
+  const list = await cli.run(['layer', 'list']);
+  assert.match(list.stdout, /│ shrt\s+│ 2\s+│ second\s+│/);
+  const versions = await cli.run(['--json', 'layer', 'versions', 'shrt']);
+  assert.deepEqual(
+    (JSON.parse(versions.stdout) as { Version: number }[]).map((v) => v.Version),
+    [2, 1],
+  );
+
+  const fn = join(h.dir, 'fn');
+  await mkdir(fn);
+  await writeFile(join(fn, 'function.sh'), 'handler() { printf \'{"shell":%s}\' "$1"; }\n');
+  const arn1 = 'arn:aws:lambda:us-east-1:000000000000:layer:shrt:1';
+  for (const [ref, expected] of [
+    ['shrt', 'arn:aws:lambda:us-east-1:000000000000:layer:shrt:2'],
+    ['shrt:1', arn1],
+    [arn1, arn1],
+  ] as const) {
+    const name = `sh-${String(ref.length)}`;
+    const create = await cli.run([
+      '--json',
+      'function',
+      'create',
+      name,
+      '--code',
+      fn,
+      '--runtime',
+      'provided.al2023',
+      '--layers',
+      ref,
+    ]);
+    assert.equal(create.code, 0, create.stderr);
+    assert.deepEqual(
+      (JSON.parse(create.stdout) as { Layers: { Arn: string }[] }).Layers.map((l) => l.Arn),
+      [expected],
+    );
+    const run = await cli.run(['invoke', name, '--payload', '{"a":1}']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { shell: { a: 1 } });
+  }
+
+  const del = await cli.run(['layer', 'delete', 'shrt', '1']);
+  assert.equal(del.code, 0, del.stderr);
+  const after = await cli.run(['--json', 'layer', 'versions', 'shrt']);
+  assert.deepEqual(
+    (JSON.parse(after.stdout) as { Version: number }[]).map((v) => v.Version),
+    [2],
+  );
+  const missing = await cli.run(['function', 'create', 'x', '--code', fn, '--layers', 'nolayer']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error ResourceNotFoundException: /m);
+});
+
+test('layer build refuses what Lambda would not run: a bootstrap that is not executable, links out, an empty dir', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const dir = join(h.dir, 'bad');
+  await mkdir(dir);
+  await writeFile(join(dir, 'bootstrap'), '#!/bin/sh\n');
+  await chmod(join(dir, 'bootstrap'), 0o644);
+  const notExec = await cli.run(['layer', 'build', dir]);
+  assert.equal(notExec.code, 1);
+  assert.match(notExec.stderr, /^error InvalidLayerContent: bootstrap is not executable/m);
+  assert.match(notExec.stderr, /next: chmod 755 /);
+
+  await chmod(join(dir, 'bootstrap'), 0o755);
+  await symlink('/etc/passwd', join(dir, 'passwd'));
+  const escape = await cli.run(['layer', 'build', dir]);
+  assert.equal(escape.code, 1);
+  assert.match(escape.stderr, /^error InvalidLayerContent: passwd is a link to \/etc\/passwd, outside the directory/m);
+
+  const empty = join(h.dir, 'empty');
+  await mkdir(empty);
+  const none = await cli.run(['layer', 'build', empty, '--runtime']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /is empty: Lambda refuses an empty zip/);
+  const noBootstrap = await cli.run(['layer', 'build', join(FUNCTIONS, 'esm-async'), '--runtime', '--out', 'x.zip']);
+  assert.match(noBootstrap.stderr, /has no bootstrap at its root: a runtime layer needs one/);
+});
+
+test('errors: bad usage exits 2, an unreachable endpoint exits 4, bad values are named', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const usage = await cli.run(['function', 'frobnicate']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /unknown command 'frobnicate'/);
+  const missingArg = await cli.run(['invoke']);
+  assert.equal(missingArg.code, 2);
+
+  const down = lambkinCli('http://127.0.0.1:9', h.dir);
+  const unreachable = await down.run(['function', 'list']);
+  assert.equal(unreachable.code, 4);
+  assert.match(
+    unreachable.stderr,
+    /^error EndpointUnreachable: cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)$/m,
+  );
+  assert.match(unreachable.stderr, /next: start Lambkin with `npx lambkin serve`/);
+
+  const memory = await cli.run(['function', 'create', 'm', '--code', join(FUNCTIONS, 'esm-async'), '--memory', 'lots']);
+  assert.equal(memory.code, 1);
+  assert.match(memory.stderr, /^error InvalidParameterValueException: --memory must be a whole number, not "lots"$/m);
+  const server = await cli.run(['function', 'create', 'm', '--code', join(FUNCTIONS, 'esm-async'), '--memory', '64']);
+  assert.equal(server.code, 1);
+  assert.match(server.stderr, /^error ValidationException: 1 validation error detected: Value '64' at 'memorySize'/m);
+  const notZip = await cli.run(['function', 'create', 'm', '--code', join(FUNCTIONS, 'esm-async', 'index.mjs')]);
+  assert.match(notZip.stderr, /^error InvalidZipFile: .* is not a zip file$/m);
+  const badPayload = await cli.run(['invoke', 'm', '--payload', '@nope.json']);
+  assert.match(badPayload.stderr, /^error InvalidPath: cannot read the payload file nope\.json$/m);
+});
+
+test('init + dev: a saved edit is pushed and the next HTTP request runs the new code; logs stream', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const init = await cli.run(['init', 'hello']);
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /^created hello \(ts\): events\/sample\.json, index\.ts, lambkin\.json/m);
+  const again = await cli.run(['init', 'hello']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error DirectoryNotEmpty: hello is not empty$/m);
+
+  const dev = cli.start(['dev', 'hello', '--port', '0']);
+  t.after(() => dev.stop());
+  const [, url = ''] = await dev.waitFor(/serving\s+(http:\/\/127\.0\.0\.1:\d+)/);
+  assert.match(dev.output(), /^created hello \(nodejs24\.x, index\.handler\)/m);
+
+  const first = await fetch(`${url}/greet?name=Ada`, { headers: { cookie: 'a=1' } });
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get('content-type'), 'application/json');
+  assert.deepEqual(await first.json(), { message: 'Hello, Ada!', path: '/greet' });
+  await dev.waitFor(/INFO\thello Ada from hello/);
+
+  const file = join(h.dir, 'hello', 'index.ts');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('Hello, ', 'Howdy, '));
+  await dev.waitFor(/^pushed code \(.*\) in \d+ ms$/m);
+  const second = await fetch(`${url}/greet?name=Ada`);
+  assert.deepEqual(await second.json(), { message: 'Howdy, Ada!', path: '/greet' });
+
+  // A broken save is reported and the loop goes on.
+  await writeFile(file, 'export const handler = async () => { throw new Error("broken on purpose"); };\n');
+  await dev.waitFor(/(pushed code[^\n]*\n[^]*){2}/);
+  const broken = await fetch(`${url}/`);
+  assert.equal(broken.status, 500);
+  assert.deepEqual(await broken.json(), { message: 'Internal Server Error' });
+  assert.equal(await dev.stop(), 0);
+  assert.match(dev.output(), /stopped\n$/);
+});
