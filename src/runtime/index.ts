@@ -31,11 +31,6 @@ function main(): void {
     );
     process.exit(1);
   }
-  // With a cache directory that outlives one environment (the platform's to give), later cold starts skip compiling
-  // the handler's JavaScript (V8 code cache) and TypeScript (typescript.ts). Not on by default: in a fresh /tmp it
-  // would only cost.
-  const cache = env.LAMBKIN_COMPILE_CACHE;
-  if (cache !== undefined && cache !== '') process.getBuiltinModule('node:module').enableCompileCache(`${cache}/v8`);
   const state: LogState = { requestId: client === 3 ? undefined : '-', tenantId: undefined };
   const store = client === 4 ? new InvokeStore() : undefined;
   installAwsLambdaGlobal(env, store);
@@ -48,9 +43,6 @@ function main(): void {
     taskRoot: env.LAMBDA_TASK_ROOT ?? process.cwd(),
     handlerName: env._HANDLER ?? '',
     store,
-    initDone: () => {
-      if (cache !== undefined && cache !== '') process.getBuiltinModule('node:module').flushCompileCache();
-    },
   };
   // Not awaited at the top level: when the handler leaves a promise pending and nothing else to do, Node must be
   // free to exit (0), as it does under AWS's client.

@@ -18,8 +18,6 @@ export interface RuntimeDeps {
   handlerName: string;
   /** `awslambda.InvokeStore` (client 4.x only). */
   store: InvokeStore | undefined;
-  /** Called once the handler is loaded, before the first `/next`. */
-  initDone: () => void;
 }
 
 export type { LoadedHandler };

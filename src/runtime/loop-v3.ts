@@ -73,7 +73,6 @@ export async function runV3(deps: RuntimeDeps): Promise<void> {
     die(err, 129);
     return;
   }
-  deps.initDone();
   const isAsync = loaded.handler.constructor.name === 'AsyncFunction';
   const drained = (listener: (() => void) | null): void => {
     onDrained = listener;

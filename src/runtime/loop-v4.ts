@@ -46,7 +46,6 @@ export async function runV4(deps: RuntimeDeps): Promise<void> {
     process.stderr.write(`${inspect(err)}\n\nNode.js ${process.version}\n`);
     process.exit(1);
   }
-  deps.initDone();
   for (;;) {
     const inv = await deps.api.next();
     beginInvocation(deps, inv);

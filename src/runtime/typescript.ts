@@ -14,18 +14,26 @@
  *   `paths` are not read: such an import fails as an ordinary missing module.
  *
  * Compiling costs: Node's TypeScript compiler (swc in WebAssembly) takes tens of milliseconds to load, more than all
- * the rest of a cold start. Its output is therefore cached by path and content in `LAMBKIN_COMPILE_CACHE` (a
- * directory that outlives one environment, when the platform provides one), else in /tmp (which helps only a
- * restart inside the same environment); a cached file needs no compiler at all.
+ * the rest of a cold start. Its output is therefore looked up by path and content in `LAMBKIN_COMPILE_CACHE` first:
+ * Lambkin fills that directory when it extracts the code and mounts it read-only (protocol/typescript-cache.ts),
+ * so a cold start on Lambkin needs no compiler at all. Elsewhere (AWS) files compiled here are kept in /tmp, which
+ * helps only a restart inside the same environment.
  */
+
+import {
+  COMPILE_CACHE_ENV,
+  compileCacheKey,
+  compileCacheSubdir,
+  compileTypeScript,
+} from '../protocol/typescript-cache.ts';
+
+export { hash } from '../protocol/typescript-cache.ts';
 
 const fs = process.getBuiltinModule('node:fs');
 const nodeModule = process.getBuiltinModule('node:module');
 const path = process.getBuiltinModule('node:path');
 const { fileURLToPath } = process.getBuiltinModule('node:url');
 
-/** Bumped when the compiled form changes, so old cache entries are not used. */
-const CACHE_VERSION = '2';
 const TS_FILE = /\.[cm]?ts$/;
 
 let installed = false;
@@ -39,7 +47,7 @@ export function isTypeScriptFile(file: string): boolean {
 export function installTypeScript(env: NodeJS.ProcessEnv): void {
   if (installed) return;
   installed = true;
-  cacheDir = path.join(env.LAMBKIN_COMPILE_CACHE ?? '/tmp/.lambkin-cache', `ts-${process.version}-${CACHE_VERSION}`);
+  cacheDir = path.join(env[COMPILE_CACHE_ENV] || '/tmp/.lambkin-cache', compileCacheSubdir(process.version));
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       try {
@@ -87,7 +95,7 @@ export function typeScriptCandidates(base: string): string[] {
  * properties) is transformed, with an inline source map naming `url`.
  */
 export function compile(source: string, url: string): string {
-  const key = `${hash(`${url}\0${source}`)}.js`;
+  const key = compileCacheKey(url, source);
   const cached = cacheDir === undefined ? undefined : readCached(path.join(cacheDir, key));
   const code = cached ?? withoutExperimentalWarning(() => transform(source, url));
   if (cached === undefined && cacheDir !== undefined) writeCached(cacheDir, key, code);
@@ -97,12 +105,7 @@ export function compile(source: string, url: string): string {
 }
 
 function transform(source: string, url: string): string {
-  try {
-    return nodeModule.stripTypeScriptTypes(source, { mode: 'strip' });
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX') throw err;
-    return nodeModule.stripTypeScriptTypes(source, { mode: 'transform', sourceMap: true, sourceUrl: url });
-  }
+  return compileTypeScript(nodeModule.stripTypeScriptTypes, source, url);
 }
 
 /** `module` or `commonjs`, by Node's rules for TypeScript files. */
@@ -181,18 +184,6 @@ function writeCached(dir: string, key: string, code: string): void {
   } catch {
     // A read-only or full cache only costs speed.
   }
-}
-
-/** FNV-1a, 2 × 32 bits: enough to tell file contents apart, and cheaper to load than node:crypto. */
-export function hash(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Runs `fn` without Node printing "stripTypeScriptTypes is an experimental feature" into the function's logs. */

@@ -14,6 +14,7 @@ import { channel } from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import { ISOLATED_RUNTIME_API, MANAGED_NODE_RUNTIMES } from '../../protocol/environment.ts';
 import { PLATFORM_ERROR } from '../../protocol/platform-errors.ts';
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MOUNT } from '../../protocol/typescript-cache.ts';
 import { isPlatformError, PlatformError } from '../errors.ts';
 import type { InvokeReport, InvokeResult } from '../invoke/types.ts';
 import { LogCapture, LogTail } from '../logs/capture.ts';
@@ -49,6 +50,7 @@ export interface EnvironmentDeps {
   cache: {
     codeDir(code: FunctionSpec['code']): Promise<string>;
     optDir(layers: FunctionSpec['layers']): Promise<string | null>;
+    compileCacheDir(code: FunctionSpec['code']): Promise<string | null>;
   };
   logs: LogStore;
   startRuntimeApi: (options: { socketPath?: string; events: RuntimeApiEventsLike }) => Promise<RuntimeApiServer>;
@@ -352,9 +354,10 @@ export class Environment {
       };
     };
 
-    const [taskDir, optDir] = await Promise.all([
+    const [taskDir, optDir, compileCacheDir] = await Promise.all([
       this.#deps.cache.codeDir(spec.code),
       this.#deps.cache.optDir(spec.layers),
+      this.#deps.cache.compileCacheDir(spec.code),
     ]);
     const managed = MANAGED_NODE_RUNTIMES[spec.runtime] !== undefined;
     const entrypoint = await findBootstrap(taskDir, optDir, managed ? settings.managedRuntimeDir : null);
@@ -396,6 +399,8 @@ export class Environment {
       logStreamName: this.#streamName,
       credentials: settings.credentials,
     });
+    // Compiled TypeScript, read-only: the runtime finds its handler already compiled (protocol/typescript-cache.ts).
+    if (compileCacheDir !== null) env[COMPILE_CACHE_ENV] = COMPILE_CACHE_MOUNT;
 
     this.#capture.platformLine(initStartLine(spec.runtime));
     try {
@@ -405,6 +410,7 @@ export class Environment {
         taskDir,
         runtimeDir: managed ? settings.managedRuntimeDir : null,
         langDir: managed ? settings.langDir : null,
+        compileCacheDir,
         entrypoint,
         env,
         memoryMb: spec.memoryMb,

@@ -87,7 +87,11 @@ export class Engine implements Invoker {
 
   /** Extracts code and layers ahead of the first invoke (called when a configuration is created or changed). */
   async prepare(spec: FunctionSpec): Promise<void> {
-    await Promise.all([this.#cache.codeDir(spec.code), this.#cache.optDir(spec.layers)]);
+    await Promise.all([
+      this.#cache.codeDir(spec.code),
+      this.#cache.optDir(spec.layers),
+      this.#cache.compileCacheDir(spec.code),
+    ]);
   }
 
   retire(functionName: string, keepKey?: string): void {

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
+import { compileCacheKey, compileCacheSubdir, compileTypeScript } from '../../protocol/typescript-cache.ts';
 import type { ArchiveRef } from '../environments/function-spec.ts';
 import { ExtractionCache } from './extraction-cache.ts';
 import { buildZip, fileEntry, symlinkEntry, type TestZipEntry } from './test-zip.ts';
@@ -135,4 +137,39 @@ test('cache: dispose waits for builds in flight, then calls fail with ERR_DISPOS
   await assert.rejects(cache.codeDir(code), { code: 'ERR_DISPOSED' });
   await assert.rejects(cache.optDir([]), { code: 'ERR_DISPOSED' });
   await cache.dispose();
+});
+
+test('cache: TypeScript is compiled once per code into the cache the runtime reads first; none for JS-only code', async (t) => {
+  const dir = await scratch(t);
+  const cache = new ExtractionCache({ rootDir: join(dir, 'cache') });
+  t.after(() => cache.dispose());
+  const enumSource = 'enum Mood { Happy = "happy" }\nexport const handler = async () => Mood.Happy;\n';
+  const plainSource = 'export const add = (a: number, b: number): number => a + b;\n';
+  const code = await archive(dir, [
+    fileEntry('index.ts', enumSource),
+    fileEntry('lib/my file.mts', plainSource),
+    fileEntry('broken.ts', 'export const = ;'),
+    fileEntry('node_modules/dep/index.ts', plainSource),
+  ]);
+  const out = await cache.compileCacheDir(code);
+  assert.equal(out, join(dir, 'cache', 'ts', code.sha256));
+  const sub = join(out, compileCacheSubdir(process.version));
+  const { stripTypeScriptTypes } = await import('node:module');
+  for (const [rel, source] of [
+    ['index.ts', enumSource],
+    ['lib/my file.mts', plainSource],
+  ] as const) {
+    const url = pathToFileURL(`/var/task/${rel}`).href;
+    const compiled = await readFile(join(sub, compileCacheKey(url, source)), 'utf8');
+    assert.equal(compiled, compileTypeScript(stripTypeScriptTypes, source, url), rel);
+  }
+  assert.equal((await readdir(sub)).length, 2, 'files that do not compile and node_modules are left to the runtime');
+  assert.equal(await cache.compileCacheDir(code), out, 'reused');
+
+  const js = await archive(dir, [fileEntry('index.mjs', 'export const handler = async () => 1;')]);
+  assert.equal(await cache.compileCacheDir(js), null);
+  const again = new ExtractionCache({ rootDir: join(dir, 'cache') });
+  t.after(() => again.dispose());
+  assert.equal(await again.compileCacheDir(js), null, 'the marker says so after a restart');
+  assert.equal(await again.compileCacheDir(code), out);
 });

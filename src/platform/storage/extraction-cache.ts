@@ -1,6 +1,6 @@
 /**
  * @module platform/storage/extraction-cache
- * Host directories for /var/task and /opt. Function code is extracted once per content hash (`<root>/code/<sha>`);
+ * Host directories for /var/task and /opt (and the compiled-TypeScript cache beside /var/task). Function code is extracted once per content hash (`<root>/code/<sha>`);
  * merged layers once per *ordered* list of layer hashes (`<root>/opt/<key>`: the same layers in another order are
  * another /opt). Each directory is built in a scratch directory under `<root>/tmp` and renamed into place; a marker
  * beside it (`<key>.complete`) is written last, so a crash never leaves a half-built directory in use and finished
@@ -10,10 +10,11 @@
  * umask), and files keep their archive modes (0644 when the archive has none).
  */
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../errors.ts';
 import type { ArchiveRef } from '../environments/function-spec.ts';
+import { precompileTypeScript } from './typescript-precompile.ts';
 import { copyTree, DEFAULT_ZIP_LIMITS, extractZip, type ZipLimits } from './zip.ts';
 
 const MARKER_SUFFIX = '.complete';
@@ -51,6 +52,36 @@ export class ExtractionCache {
     return this.#get('opt', key, layers);
   }
 
+  /**
+   * The code's TypeScript files compiled for the runtime (`<root>/ts/<sha>`, mounted read-only; see
+   * protocol/typescript-cache.ts), or null when the code has none.
+   */
+  async compileCacheDir(code: ArchiveRef): Promise<string | null> {
+    const key = keyOf(code.sha256);
+    const target = join(this.#root, 'ts', key);
+    const marker = `${target}${MARKER_SUFFIX}`;
+    const done = await readMarker(marker);
+    if (done !== null) return done.files > 0 ? target : null;
+    const taskDir = await this.codeDir(code);
+    const files = await this.#memo(`ts/${key}`, async () => {
+      await this.#prepare();
+      const scratch = await mkdtemp(join(this.#root, 'tmp', `${process.pid}-`));
+      try {
+        const out = join(scratch, key);
+        await mkdir(out, { mode: 0o755 });
+        const count = await precompileTypeScript(taskDir, out);
+        await chmod(out, 0o755);
+        await rm(target, { recursive: true, force: true });
+        await rename(out, target);
+        await writeFile(marker, `${JSON.stringify({ files: count })}\n`, { mode: 0o644 });
+        return String(count);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+    return Number(files) > 0 ? target : null;
+  }
+
   /** Waits for builds in flight; later calls fail with ERR_DISPOSED. Idempotent. */
   dispose(): Promise<void> {
     this.#disposed ??= Promise.allSettled([...this.#inFlight.values()]).then(() => undefined);
@@ -58,13 +89,17 @@ export class ExtractionCache {
   }
 
   #get(kind: 'code' | 'opt', key: string, sources: readonly ArchiveRef[]): Promise<string> {
+    return this.#memo(`${kind}/${key}`, () => this.#build(kind, key, sources));
+  }
+
+  /** One build per id at a time: concurrent callers share it. */
+  #memo(id: string, build: () => Promise<string>): Promise<string> {
     if (this.#disposed !== null) {
       return Promise.reject(new PlatformError('ERR_DISPOSED', 'The extraction cache is disposed'));
     }
-    const id = `${kind}/${key}`;
     let pending = this.#inFlight.get(id);
     if (pending === undefined) {
-      pending = this.#build(kind, key, sources).finally(() => this.#inFlight.delete(id));
+      pending = build().finally(() => this.#inFlight.delete(id));
       this.#inFlight.set(id, pending);
     }
     return pending;
@@ -111,7 +146,7 @@ export class ExtractionCache {
       const tmp = join(this.#root, 'tmp');
       await mkdir(tmp, { recursive: true, mode: 0o700 });
       await chmod(this.#root, 0o755);
-      for (const sub of ['code', 'opt']) {
+      for (const sub of ['code', 'opt', 'ts']) {
         await mkdir(join(this.#root, sub), { recursive: true });
         await chmod(join(this.#root, sub), 0o755);
       }
@@ -139,6 +174,15 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readMarker(path: string): Promise<{ files: number } | null> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as { files?: unknown };
+    return typeof parsed.files === 'number' ? { files: parsed.files } : null;
+  } catch {
+    return null;
   }
 }
 

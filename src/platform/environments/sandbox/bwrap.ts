@@ -27,6 +27,7 @@ import { accessSync, constants, existsSync, lstatSync, readFileSync, readlinkSyn
 import { chmod, chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
+import { COMPILE_CACHE_MOUNT } from '../../../protocol/typescript-cache.ts';
 import { PlatformError } from '../../errors.ts';
 import { sandboxVisibleDir } from '../../storage/visible-dir.ts';
 import { CgroupPool, signalQuietly, type CgroupLayout, type EnvironmentCgroup } from './cgroups.ts';
@@ -331,6 +332,8 @@ export class BwrapDriver implements SandboxDriver {
     args.push('--ro-bind', spec.optDir ?? join(stateDir, 'empty'), '/opt', '--ro-bind', spec.taskDir, '/var/task');
     if (spec.runtimeDir !== null) args.push('--ro-bind', spec.runtimeDir, '/var/runtime');
     if (spec.langDir !== undefined && spec.langDir !== null) args.push('--ro-bind', spec.langDir, '/var/lang');
+    if (spec.compileCacheDir !== undefined && spec.compileCacheDir !== null)
+      args.push('--ro-bind', spec.compileCacheDir, COMPILE_CACHE_MOUNT);
     if (spec.network === 'isolated')
       args.push('--unshare-net', '--ro-bind', spec.runtimeApiSocket ?? '', RUNTIME_API_SOCKET);
     args.push('--chdir', '/var/task', '--clearenv');

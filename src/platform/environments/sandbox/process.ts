@@ -20,6 +20,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { COMPILE_CACHE_ENV, COMPILE_CACHE_MOUNT } from '../../../protocol/typescript-cache.ts';
 import { PlatformError } from '../../errors.ts';
 import { CgroupPool } from './cgroups.ts';
 import { SAMPLE_INTERVAL_MS, startTree } from './process-tree.ts';
@@ -33,7 +34,14 @@ export interface ProcessDriverOptions {
 }
 
 /** Variables whose `:`-separated entries are rewritten from sandbox paths to host paths. */
-const PATH_VARIABLES = ['LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'PATH', 'LD_LIBRARY_PATH', 'NODE_PATH'];
+const PATH_VARIABLES = [
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+  'PATH',
+  'LD_LIBRARY_PATH',
+  'NODE_PATH',
+  COMPILE_CACHE_ENV,
+];
 
 export class ProcessDriver implements SandboxDriver {
   readonly name = 'process';
@@ -115,12 +123,14 @@ export class ProcessDriver implements SandboxDriver {
   }
 }
 
-/** Maps `/var/task/…`, `/opt/…`, `/var/runtime/…`, `/var/lang/…` (each `:`-separated entry) to the host dirs. */
+/** Maps `/var/task/…`, `/opt/…`, `/var/runtime/…`, `/var/lang/…`, the compile cache (each `:`-separated entry) to the host dirs. */
 export function pathRewriter(spec: SandboxSpec): (value: string) => string {
   const map: [string, string][] = [['/var/task', spec.taskDir]];
   if (spec.optDir !== null) map.push(['/opt', spec.optDir]);
   if (spec.runtimeDir !== null) map.push(['/var/runtime', spec.runtimeDir]);
   if (spec.langDir !== undefined && spec.langDir !== null) map.push(['/var/lang', spec.langDir]);
+  if (spec.compileCacheDir !== undefined && spec.compileCacheDir !== null)
+    map.push([COMPILE_CACHE_MOUNT, spec.compileCacheDir]);
   return (value) =>
     value
       .split(':')

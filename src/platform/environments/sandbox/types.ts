@@ -16,6 +16,8 @@ export interface SandboxSpec {
   runtimeDir: string | null;
   /** Host directory mounted read-only at /var/lang (managed runtimes: holds `bin/node`), or null. */
   langDir?: string | null;
+  /** Host directory mounted read-only at COMPILE_CACHE_MOUNT (compiled TypeScript), or null. */
+  compileCacheDir?: string | null;
   /**
    * Absolute path of the program to run *as seen inside the sandbox* (e.g. `/var/task/bootstrap`,
    * `/opt/bootstrap`, `/var/runtime/bootstrap`). The engine has already checked it exists and is executable.
