@@ -300,3 +300,26 @@ test('init + dev: a saved edit is pushed and the next HTTP request runs the new 
   assert.equal(await dev.stop(), 0);
   assert.match(dev.output(), /stopped\n$/);
 });
+
+test('init --template php-runtime + dev: the runtime directory is published as a layer, and republished when it changes', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const init = await cli.run(['init', '--template', 'php-runtime', 'phpx']);
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /runtime\/bootstrap, function\/function\.php, runtime\/php, runtime\/runtime\.php/);
+  const dev = cli.start(['dev', 'phpx', '--port', '0', '--no-logs']);
+  t.after(() => dev.stop());
+  await dev.waitFor(/serving\s+http/);
+  assert.match(dev.output(), /^published layer phpx-runtime:1 from runtime$/m);
+  assert.match(dev.output(), /^created phpx \(provided\.al2023, function\.handler\)/m);
+  const first = await cli.run(['invoke', 'phpx', '--payload', '@phpx/events/sample.json']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(JSON.parse(first.stdout), { message: 'Hello, Ada!', invocations: 1 });
+
+  // The function reads /opt/greeting.txt when a layer has one: add it to the runtime layer's directory.
+  await writeFile(join(h.dir, 'phpx', 'runtime', 'greeting.txt'), 'Bonjour\n');
+  await dev.waitFor(/^pushed layers in \d+ ms$/m);
+  assert.match(dev.output(), /^published layer phpx-runtime:2 from runtime$/m);
+  const second = await cli.run(['invoke', 'phpx', '--payload', '{"name":"Ada"}']);
+  assert.deepEqual(JSON.parse(second.stdout), { message: 'Bonjour, Ada!', invocations: 1 });
+});
