@@ -23,6 +23,8 @@ export function verifySigV4(
   credentials: readonly Credentials[],
   region: string,
   now = Date.now(),
+  /** The signing name of the API being called (`logs` for the CloudWatch Logs API on the same port). */
+  signingName = 'lambda',
 ): void {
   const auth = req.headers.authorization;
   if (auth === undefined) throw new LambdaApiError('InvalidSignatureException', 'Missing Authentication Token');
@@ -46,10 +48,10 @@ export function verifySigV4(
       `Signature expired: ${amzDate} is now earlier than the allowed window (15 minutes).`,
     );
   }
-  if (scopeRegion !== region || service !== 'lambda' || !amzDate.startsWith(date)) {
+  if (scopeRegion !== region || service !== signingName || !amzDate.startsWith(date)) {
     throw new LambdaApiError(
       'InvalidSignatureException',
-      `Credential should be scoped to a valid region and service: ${region}/lambda.`,
+      `Credential should be scoped to a valid region and service: ${region}/${signingName}.`,
     );
   }
   const url = req.url ?? '/';

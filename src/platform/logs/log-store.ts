@@ -4,11 +4,14 @@
  * environment), streams hold events `{ timestamp, message }`. Events are appended to one JSON-lines file per stream
  * under `<root>/<group>/<stream>.jsonl` (names URI-encoded), so they survive restarts and are cheap to tail.
  * Writers apply backpressure instead of buffering without bound: a runaway writer cannot exhaust memory.
+ * Timestamps within a stream never go backwards (as in CloudWatch, where a stream is ordered by time), which lets
+ * readers merge streams and page through them by position. Reads by range go through a per-stream `StreamIndex`.
  */
 import { EventEmitter } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StreamIndex } from './stream-index.ts';
 
 export interface LogEvent {
   timestamp: number;
@@ -33,6 +36,7 @@ export class LogStreamWriter {
   readonly #out: WriteStream;
   readonly #emitter: EventEmitter;
   #closed = false;
+  #lastTimestamp = 0;
 
   constructor(group: string, stream: string, file: string, emitter: EventEmitter) {
     this.group = group;
@@ -47,6 +51,9 @@ export class LogStreamWriter {
   /** Appends one event. Returns false when the caller should pause until `onDrain` fires. */
   write(message: string, timestamp = Date.now()): boolean {
     if (this.#closed) return true;
+    // A clock stepping back must not reorder the stream.
+    if (timestamp < this.#lastTimestamp) timestamp = this.#lastTimestamp;
+    this.#lastTimestamp = timestamp;
     const event = { timestamp, message };
     this.#emitter.emit('event', this.group, this.stream, event);
     return this.#out.write(JSON.stringify(event) + '\n');
@@ -70,6 +77,7 @@ export class LogStreamWriter {
 export class LogStore {
   readonly #root: string;
   readonly #emitter = new EventEmitter();
+  readonly #indexes = new Map<string, StreamIndex>();
 
   constructor(rootDir: string) {
     this.#root = rootDir;
@@ -109,6 +117,58 @@ export class LogStore {
       });
     }
     return out.sort((a, b) => a.creationTime - b.creationTime);
+  }
+
+  /** The names of a group's streams, sorted; null when the group does not exist. */
+  async streamNames(group: string): Promise<string[] | null> {
+    const files = await readdir(this.#groupDir(group)).catch(() => null);
+    if (files === null) return null;
+    return files
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => decodeURIComponent(f.slice(0, -'.jsonl'.length)))
+      .sort();
+  }
+
+  /** When the group was created (its directory's birth time, else its oldest change); null if it does not exist. */
+  async groupCreationTime(group: string): Promise<number | null> {
+    const st = await stat(this.#groupDir(group)).catch(() => null);
+    if (st === null || !st.isDirectory()) return null;
+    return Math.floor(st.birthtimeMs || st.ctimeMs);
+  }
+
+  /** Total bytes of a group's stream files. */
+  async groupStoredBytes(group: string): Promise<number> {
+    const dir = this.#groupDir(group);
+    const files = await readdir(dir).catch(() => []);
+    let total = 0;
+    for (const file of files) {
+      if (!file.endsWith('.jsonl')) continue;
+      total += (await stat(join(dir, file)).catch(() => null))?.size ?? 0;
+    }
+    return total;
+  }
+
+  /**
+   * The stream's index, brought up to date (only newly appended bytes are read); null when the stream does not
+   * exist. Indexes are kept for the life of the store.
+   */
+  async streamIndex(group: string, stream: string): Promise<StreamIndex | null> {
+    const file = join(this.#groupDir(group), `${encodeURIComponent(stream)}.jsonl`);
+    let index = this.#indexes.get(file);
+    if (index === undefined) {
+      const st = await stat(file).catch(() => null);
+      if (st === null || !st.isFile()) return null;
+      index = new StreamIndex(file);
+      this.#indexes.set(file, index);
+    }
+    await index.refresh();
+    return index;
+  }
+
+  #groupDir(group: string): string {
+    // '.' and '..' are valid group names but must not name the store's own or parent directory.
+    const name = group === '.' || group === '..' ? group.replaceAll('.', '%2E') : encodeURIComponent(group);
+    return join(this.#root, name);
   }
 
   async readEvents(group: string, stream: string): Promise<LogEvent[]> {

@@ -1,0 +1,89 @@
+/**
+ * @module platform/logs/filter-pattern
+ * CloudWatch Logs' filter pattern syntax for unstructured text, as FilterLogEvents applies it:
+ * - an empty pattern matches every event;
+ * - `ERROR Exception` — every term must occur (AND), case-sensitively;
+ * - `"timed out"` — a quoted phrase is one term (spaces and punctuation included; `\"` escapes a quote);
+ * - `?ERROR ?WARN` — at least one of the `?` terms must occur (OR);
+ * - `ERROR -Retry` — a `-` term must not occur.
+ * JSON patterns (`{ $.level = "ERROR" }`), space-delimited patterns (`[ip, user, ...]`) and regular expressions
+ * (`%…%`) are not implemented: `parseFilterPattern` refuses them, and the API answers InvalidParameterException.
+ */
+
+export interface FilterPattern {
+  readonly source: string;
+  matches(message: string): boolean;
+}
+
+export class FilterPatternError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FilterPatternError';
+  }
+}
+
+const MATCH_ALL: FilterPattern = { source: '', matches: () => true };
+
+export function parseFilterPattern(source: string | undefined): FilterPattern {
+  if (source === undefined || source.trim() === '') return MATCH_ALL;
+  const text = source.trim();
+  if (text.startsWith('{')) throw new FilterPatternError('JSON filter patterns are not supported by Lambkin');
+  if (text.startsWith('['))
+    throw new FilterPatternError('Space-delimited filter patterns are not supported by Lambkin');
+  if (text.startsWith('%'))
+    throw new FilterPatternError('Regular expression filter patterns are not supported by Lambkin');
+
+  const all: string[] = [];
+  const any: string[] = [];
+  const none: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    let target = all;
+    if (c === '?' || c === '-') {
+      target = c === '?' ? any : none;
+      i++;
+    }
+    let term = '';
+    if (text[i] === '"') {
+      i++;
+      let closed = false;
+      while (i < text.length) {
+        const ch = text[i] ?? '';
+        if (ch === '\\' && i + 1 < text.length) {
+          term += text[i + 1] ?? '';
+          i += 2;
+          continue;
+        }
+        if (ch === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        term += ch;
+        i++;
+      }
+      if (!closed)
+        throw new FilterPatternError(`Invalid filter pattern: unterminated quote in ${JSON.stringify(text)}`);
+    } else {
+      while (i < text.length && text[i] !== ' ' && text[i] !== '\t') {
+        term += text[i] ?? '';
+        i++;
+      }
+    }
+    if (term === '') throw new FilterPatternError(`Invalid filter pattern: empty term in ${JSON.stringify(text)}`);
+    target.push(term);
+  }
+  return {
+    source,
+    matches(message: string): boolean {
+      for (const t of all) if (!message.includes(t)) return false;
+      for (const t of none) if (message.includes(t)) return false;
+      return any.length === 0 || any.some((t) => message.includes(t));
+    },
+  };
+}
