@@ -323,3 +323,36 @@ test('init --template php-runtime + dev: the runtime directory is published as a
   const second = await cli.run(['invoke', 'phpx', '--payload', '{"name":"Ada"}']);
   assert.deepEqual(JSON.parse(second.stdout), { message: 'Bonjour, Ada!', invocations: 1 });
 });
+
+test('logs: the function’s log group through the Logs API, with --since, --filter, --json and -f', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const create = await cli.run(['function', 'create', 'talk', '--code', join(FUNCTIONS, 'esm-async')]);
+  assert.equal(create.code, 0, create.stderr);
+  const invoke = await cli.run(['invoke', 'talk', '--payload', '{"n":1}']);
+  assert.equal(invoke.code, 0, invoke.stderr);
+
+  const all = await cli.run(['logs', 'talk', '--since', '1h']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /^\d{4}-\d\d-\d\dT\S+Z \S+ START RequestId: [0-9a-f-]{36} Version: \$LATEST$/m);
+  assert.match(all.stdout, / REPORT RequestId: [0-9a-f-]{36}\tDuration: /);
+  const filtered = await cli.run(['--json', 'logs', 'talk', '--filter', 'REPORT']);
+  const events = filtered.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { message: string });
+  assert.equal(events.length, 1);
+  assert.match(events[0]?.message ?? '', /^REPORT RequestId: /);
+
+  const follow = cli.start(['logs', 'talk', '-f', '--since', '1s', '--filter', '"Version: $LATEST"']);
+  t.after(() => follow.stop());
+  // Invoke again while following until a new START appears (the first one may be older than --since).
+  const second = await cli.run(['invoke', 'talk', '--tail']);
+  const requestId = /START RequestId: (\S+)/.exec(second.stderr)?.[1] ?? 'none';
+  await follow.waitFor(new RegExp(`START RequestId: ${requestId} Version`));
+  assert.equal(await follow.stop(), 0);
+
+  const none = await cli.run(['logs', 'nobody']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^error ResourceNotFoundException: The specified log group does not exist\.$/m);
+});
