@@ -3,6 +3,7 @@
  * `npm run bench -- engine` runs one section.
  */
 import { benchApi } from './api.ts';
+import { benchConsole } from './console.ts';
 import { benchEngine } from './engine.ts';
 import { benchRuntime } from './runtime.ts';
 
@@ -10,6 +11,7 @@ const sections: Record<string, (out: (s: string) => void) => Promise<unknown>> =
   engine: benchEngine,
   api: benchApi,
   runtime: benchRuntime,
+  console: benchConsole,
 };
 
 const only = process.argv.slice(2);

@@ -8,12 +8,14 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { createConsoleRoutes } from '../console/server/index.ts';
 import { createLambdaApi, type LambdaApi } from './api/http.ts';
 import type { LambkinConfig } from './config.ts';
 import { createSandboxDriver } from './environments/sandbox/index.ts';
 import type { SandboxCheck, SandboxDriver } from './environments/sandbox/types.ts';
 import { PlatformError } from './errors.ts';
 import { Engine, engineDirs } from './invoke/engine.ts';
+import { createLogsApi } from './logs/api.ts';
 import { LogStore } from './logs/log-store.ts';
 import { BlobStore } from './storage/blob-store.ts';
 import { MetadataStore } from './storage/metadata.ts';
@@ -44,6 +46,8 @@ export function langDir(): string {
 /** Knobs tests turn (never set by the CLI). */
 export interface StartOptions {
   retryDelaysMs?: number[];
+  /** The built web console to serve (default dist/console). */
+  consoleDir?: string;
 }
 
 export async function startLambkin(config: LambkinConfig, options: StartOptions = {}): Promise<RunningLambkin> {
@@ -107,7 +111,26 @@ export async function startLambkin(config: LambkinConfig, options: StartOptions 
       ...(options.retryDelaysMs !== undefined ? { retryDelaysMs: options.retryDelaysMs } : {}),
     },
   });
+  const consoleRoutes = createConsoleRoutes({
+    dir: options.consoleDir ?? join(REPO_ROOT, 'dist', 'console'),
+    list: (name) => engine.environments(name),
+    auth: config.auth,
+    credentials: config.credentials,
+    region: config.region,
+    accountId: config.accountId,
+  });
+  const logsApi = createLogsApi({
+    logs,
+    config: { region: config.region, accountId: config.accountId, auth: config.auth, credentials: config.credentials },
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // CloudWatch Logs (JSON 1.1, `X-Amz-Target: Logs_20140328.*`) for the functions' log groups.
+    if (logsApi.accepts(req)) {
+      logsApi.handle(req, res);
+      return;
+    }
+    // The console (GET /, /console/*, /_lambkin/environments); everything else is the Lambda API.
+    if (consoleRoutes.handle(req, res)) return;
     api.handle(req, res);
   });
 

@@ -34,6 +34,7 @@ export function serveCommand(): Command {
         `${pc.bold('Lambkin')} listening on ${pc.cyan(lambkin.url)}\n` +
           `  data dir  ${config.dataDir}\n` +
           `  sandbox   ${config.sandbox}${features ? ` (${features})` : ''}, network ${config.network}, auth ${config.auth}\n` +
+          `  console   ${pc.cyan(`${lambkin.url}/`)}\n` +
           `  try       aws lambda list-functions --endpoint-url ${lambkin.url}\n`,
       );
       const stop = (signal: string) => {
