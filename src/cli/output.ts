@@ -18,7 +18,10 @@ export interface Output {
   /** A note for humans on stderr (never mixed into `--json` output). */
   note(text: string): void;
   table(head: string[], rows: (string | number)[][]): void;
-  /** A progress bar on stderr that appears only when the work takes longer than a second on a terminal. */
+  /**
+   * A progress bar on stderr that appears only when the work takes longer than a second on a terminal; with a
+   * total of 0 that is never updated, a status line (`label…`) instead.
+   */
   progress(label: string, total: number): Progress;
 }
 
@@ -72,8 +75,15 @@ function delayedProgress(label: string, total: number, stream: NodeJS.WriteStrea
   let done = 0;
   let size = total;
   let bar: SingleBar | null = null;
+  let status = false;
   const timer = stream.isTTY
     ? setTimeout(() => {
+        // Work of unknown size (an upload through the SDK) gets a status line; the rest a bar.
+        if (size === 0) {
+          stream.write(`${label}…`);
+          status = true;
+          return;
+        }
         bar = new SingleBar({
           format: `${label} [{bar}] {percentage}% {value}/{total}`,
           stream,
@@ -97,6 +107,7 @@ function delayedProgress(label: string, total: number, stream: NodeJS.WriteStrea
     stop() {
       if (timer !== null) clearTimeout(timer);
       bar?.stop();
+      if (status) stream.write('\r\x1b[K');
     },
   };
 }

@@ -83,15 +83,19 @@ export function functionCommand(): Command {
         });
       const config = await configuration(lambda, opts);
       const code = await upload(out, opts.code);
-      const created = await lambda.send(
-        new CreateFunctionCommand({
-          FunctionName: name,
-          Runtime: runtime as Runtime,
-          Handler: opts.handler ?? (runtime.startsWith('provided') ? 'function.handler' : 'index.handler'),
-          Role: opts.role ?? LOCAL_ROLE,
-          Code: { ZipFile: code },
-          ...config,
-        }),
+      const created = await withStatus(
+        out,
+        `uploading ${humanBytes(code.length)}`,
+        lambda.send(
+          new CreateFunctionCommand({
+            FunctionName: name,
+            Runtime: runtime as Runtime,
+            Handler: opts.handler ?? (runtime.startsWith('provided') ? 'function.handler' : 'index.handler'),
+            Role: opts.role ?? LOCAL_ROLE,
+            Code: { ZipFile: code },
+            ...config,
+          }),
+        ),
       );
       const ready = await waitUntilReady(session, name);
       printConfiguration(out, ready ?? created, 'created');
@@ -113,7 +117,11 @@ export function functionCommand(): Command {
       let latest: FunctionConfiguration | undefined;
       if (opts.code !== undefined) {
         const code = await upload(out, opts.code);
-        latest = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code }));
+        latest = await withStatus(
+          out,
+          `uploading ${humanBytes(code.length)}`,
+          lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code })),
+        );
         latest = (await waitUntilReady(session, name)) ?? latest;
       }
       const changes = { ...config, ...pick(opts, ['handler', 'runtime', 'role']) };
@@ -176,6 +184,14 @@ export function functionCommand(): Command {
     });
 
   return fn;
+}
+
+/** A status line on a terminal while `work` runs longer than a second (uploads have no progress events). */
+function withStatus<T>(out: Output, label: string, work: Promise<T>): Promise<T> {
+  const status = out.progress(label, 0);
+  return work.finally(() => {
+    status.stop();
+  });
 }
 
 async function upload(out: Output, path: string): Promise<Uint8Array> {

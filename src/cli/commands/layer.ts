@@ -82,7 +82,7 @@ export function layerCommand(): Command {
       ) => {
         const { lambda, out } = openSession(command);
         const { zip } = await codeFrom(path);
-        const progress = out.progress('uploading', zip.length);
+        const progress = out.progress(`uploading ${humanBytes(zip.length)}`, 0);
         const version = await lambda
           .send(
             new PublishLayerVersionCommand({
