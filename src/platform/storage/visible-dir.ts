@@ -5,7 +5,7 @@
  * cannot traverse (e.g. under root's 0700 home), such directories move to a world-traversable cache location.
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -24,11 +24,18 @@ export function traversableByOthers(dir: string): boolean {
   }
 }
 
-/** `dir` itself when the sandbox user can reach it, else a stable stand-in under /var/tmp (or the temp dir). */
+/**
+ * `dir` itself when the sandbox user can reach it, else a stable stand-in under /var/tmp (or the temp dir). The
+ * stand-ins' parent is created here, traversable but not listable by others (0711): a recursive `mkdir` of a
+ * stand-in with a private mode would otherwise create it 0700 and hide every stand-in from the sandbox.
+ */
 export function sandboxVisibleDir(dir: string): string {
   const parent = dirname(resolve(dir));
   if (traversableByOthers(parent)) return dir;
   const base = traversableByOthers('/var/tmp') ? '/var/tmp' : tmpdir();
   const id = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
-  return join(base, `lambkin-${process.getuid?.() ?? 'user'}`, id);
+  const home = join(base, `lambkin-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(home, { recursive: true, mode: 0o711 });
+  if ((statSync(home).mode & 0o711) !== 0o711) chmodSync(home, 0o711);
+  return join(home, id);
 }
