@@ -7,7 +7,7 @@
  * as on Lambda) and the environment's (the runtime asked for the next event, or died: `done` settles, the REPORT
  * line is written and the pool may hand the environment out again).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { channel } from 'node:diagnostics_channel';
@@ -632,8 +632,22 @@ function newTraceId(): string {
   const seconds = Math.floor(Date.now() / 1000)
     .toString(16)
     .padStart(8, '0');
-  const bytes = randomBytes(20).toString('hex');
+  const bytes = randomHex(20);
   return `Root=1-${seconds}-${bytes.slice(0, 24)};Parent=${bytes.slice(24, 40)};Sampled=0`;
+}
+
+/** Random bytes come from a pool refilled 4 KB at a time: one `getrandom` per ~200 invokes, not one each. */
+const randomPool = Buffer.alloc(4096);
+let randomOffset = randomPool.length;
+
+function randomHex(bytes: number): string {
+  if (randomOffset + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const hex = randomPool.toString('hex', randomOffset, randomOffset + bytes);
+  randomOffset += bytes;
+  return hex;
 }
 
 function signalWord(signal: NodeJS.Signals): string {

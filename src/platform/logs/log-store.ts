@@ -36,6 +36,7 @@ export class LogStreamWriter {
   readonly #out: WriteStream;
   readonly #emitter: EventEmitter;
   #closed = false;
+  #corked = false;
   #lastTimestamp = 0;
 
   constructor(group: string, stream: string, file: string, emitter: EventEmitter) {
@@ -56,6 +57,16 @@ export class LogStreamWriter {
     this.#lastTimestamp = timestamp;
     const event = { timestamp, message };
     this.#emitter.emit('event', this.group, this.stream, event);
+    // The lines of one turn of the event loop (START, END and REPORT of an invoke come in bursts) go to the file in
+    // one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#out.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.#out.uncork();
+      });
+    }
     return this.#out.write(JSON.stringify(event) + '\n');
   }
 

@@ -113,6 +113,7 @@ export class MetadataStore {
   /** Prepared once, reused: Invoke reads the store on every call. */
   readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
+  #generation = 0;
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -164,6 +165,7 @@ export class MetadataStore {
       throw err;
     } finally {
       this.#depth = 0;
+      this.#generation++;
     }
   }
 
@@ -447,7 +449,13 @@ export class MetadataStore {
     return statement;
   }
 
+  /** Bumped by every write (and every transaction's end): a read cache is valid while it has not moved. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   #run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint } {
+    this.#generation++;
     return this.#prepared(sql).run(...params);
   }
 

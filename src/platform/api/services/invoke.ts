@@ -7,6 +7,7 @@
 import { debuglog } from 'node:util';
 import { isPlatformError } from '../../errors.ts';
 import type { AsyncQueue, EventOutcome } from '../../invoke/async-queue.ts';
+import type { FunctionSpec } from '../../environments/function-spec.ts';
 import type { InvokeResult, Invoker } from '../../invoke/types.ts';
 import type { FunctionRecord, QueuedEvent } from '../../storage/metadata.ts';
 import { functionArn } from '../arns.ts';
@@ -38,6 +39,8 @@ export class InvokeService {
   readonly #functions: FunctionService;
   readonly #invoker: Invoker;
   #queue: AsyncQueue | null = null;
+  /** What a (name, qualifier) resolves to, while the store has not changed: Invoke's hot path reads no SQL. */
+  readonly #targets = new Map<string, { generation: number; record: FunctionRecord; spec: FunctionSpec }>();
 
   constructor(context: ServiceContext, functions: FunctionService, invoker: Invoker) {
     this.#c = context;
@@ -51,7 +54,7 @@ export class InvokeService {
   }
 
   async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
-    const record = this.#functions.pick(cmd.functionName, cmd.qualifier);
+    const { record, spec } = this.#target(cmd.functionName, cmd.qualifier);
     checkInvokable(record);
     if (cmd.type === 'DryRun') return { type: 'DryRun' };
     if (cmd.type === 'Event') {
@@ -62,7 +65,7 @@ export class InvokeService {
     }
     try {
       const result = await this.#invoker.invoke({
-        spec: this.#functions.specFor(record),
+        spec,
         payload: cmd.payload,
         invokedFunctionArn: functionArn(this.#c.arn, cmd.functionName, cmd.qualifier),
         logTail: cmd.logTail,
@@ -75,6 +78,23 @@ export class InvokeService {
       if (isPlatformError(err, 'ERR_THROTTLED')) throw throttled(err.detail.reason);
       throw err;
     }
+  }
+
+  #target(name: string, qualifier: string | undefined): { record: FunctionRecord; spec: FunctionSpec } {
+    const key = `${name}\0${qualifier ?? ''}`;
+    const generation = this.#c.store.generation;
+    const hit = this.#targets.get(key);
+    if (hit?.generation === generation) return hit;
+    const { alias } = this.#functions.resolve(name, qualifier);
+    const record = this.#functions.pick(name, qualifier);
+    const target = { generation, record, spec: this.#functions.specFor(record) };
+    // An alias that routes between versions picks anew on every call.
+    const routed = alias !== null && Object.keys(alias.additionalVersionWeights).length > 0;
+    if (!routed) {
+      if (this.#targets.size > 1000) this.#targets.clear();
+      this.#targets.set(key, target);
+    }
+    return target;
   }
 
   /** One attempt of a queued Event invocation. Never rejects. */
