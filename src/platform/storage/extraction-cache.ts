@@ -30,6 +30,11 @@ export class ExtractionCache {
   readonly #root: string;
   readonly #limits: ZipLimits;
   readonly #inFlight = new Map<string, Promise<string>>();
+  /**
+   * Directories known finished (content-addressed, so never changed afterwards): a cold start reuses them without
+   * touching the disk. '' for "no compiled TypeScript".
+   */
+  readonly #finished = new Map<string, string>();
   #ready: Promise<void> | null = null;
   #disposed: Promise<void> | null = null;
 
@@ -59,9 +64,14 @@ export class ExtractionCache {
   async compileCacheDir(code: ArchiveRef): Promise<string | null> {
     const key = keyOf(code.sha256);
     const target = join(this.#root, 'ts', key);
+    const known = this.#finished.get(`ts/${key}`);
+    if (known !== undefined) return known === '' ? null : known;
     const marker = `${target}${MARKER_SUFFIX}`;
     const done = await readMarker(marker);
-    if (done !== null) return done.files > 0 ? target : null;
+    if (done !== null) {
+      this.#finished.set(`ts/${key}`, done.files > 0 ? target : '');
+      return done.files > 0 ? target : null;
+    }
     const taskDir = await this.codeDir(code);
     const files = await this.#memo(`ts/${key}`, async () => {
       await this.#prepare();
@@ -74,6 +84,7 @@ export class ExtractionCache {
         await rm(target, { recursive: true, force: true });
         await rename(out, target);
         await writeFile(marker, `${JSON.stringify({ files: count })}\n`, { mode: 0o644 });
+        this.#finished.set(`ts/${key}`, count > 0 ? target : '');
         return String(count);
       } finally {
         await rm(scratch, { recursive: true, force: true });
@@ -89,7 +100,14 @@ export class ExtractionCache {
   }
 
   #get(kind: 'code' | 'opt', key: string, sources: readonly ArchiveRef[]): Promise<string> {
-    return this.#memo(`${kind}/${key}`, () => this.#build(kind, key, sources));
+    const id = `${kind}/${key}`;
+    const known = this.#finished.get(id);
+    if (known !== undefined && this.#disposed === null) return Promise.resolve(known);
+    return this.#memo(id, async () => {
+      const dir = await this.#build(kind, key, sources);
+      this.#finished.set(id, dir);
+      return dir;
+    });
   }
 
   /** One build per id at a time: concurrent callers share it. */
