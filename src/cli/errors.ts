@@ -48,7 +48,7 @@ export interface FormattedError {
   exitCode: number;
 }
 
-/** One line (two with a hint) for any error, and the exit code to leave with. */
+/** One line for any error (what went wrong, then what to do next), and the exit code to leave with. */
 export function formatError(err: unknown, endpoint: string): FormattedError {
   if (err instanceof CliError) {
     return { line: withHint(`${err.name}: ${err.message}`, err.hint), exitCode: err.exitCode };
@@ -80,7 +80,7 @@ export function formatError(err: unknown, endpoint: string): FormattedError {
 }
 
 function withHint(line: string, hint: string | undefined): string {
-  return hint === undefined ? line : `${line}\n  next: ${hint}`;
+  return hint === undefined ? line : `${line} — next: ${hint}`;
 }
 
 function causeCode(err: Error): string | undefined {

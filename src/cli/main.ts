@@ -66,8 +66,7 @@ try {
   }
   const options = program.opts<{ debug?: boolean; json?: boolean; endpoint?: string }>();
   const { line, exitCode } = formatError(err, options.endpoint ?? LOCAL_ENDPOINT);
-  const [first = '', ...rest] = line.split('\n');
-  process.stderr.write(`${pc.red('error')} ${first}\n${rest.map((r) => `${pc.dim(r)}\n`).join('')}`);
+  process.stderr.write(`${pc.red('error')} ${line.replaceAll('\n', ' ')}\n`);
   if (options.debug === true && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
   process.exit(exitCode);
 }

@@ -242,7 +242,9 @@ function pick(opts: ConfigOptions, keys: readonly ('handler' | 'runtime' | 'role
 
 function integer(flag: string, text: string): number {
   if (!/^\d+$/.test(text))
-    throw new CliError('InvalidParameterValueException', `${flag} must be a whole number, not "${text}"`);
+    throw new CliError('InvalidParameterValueException', `${flag} must be a whole number, not "${text}"`, {
+      hint: `e.g. ${flag} ${flag === '--timeout' ? '30' : '512'}`,
+    });
   return Number(text);
 }
 
