@@ -4,6 +4,7 @@
  */
 import { benchApi } from './api.ts';
 import { benchConsole } from './console.ts';
+import { benchDev } from './dev.ts';
 import { benchEngine } from './engine.ts';
 import { benchRuntime } from './runtime.ts';
 
@@ -12,6 +13,7 @@ const sections: Record<string, (out: (s: string) => void) => Promise<unknown>> =
   api: benchApi,
   runtime: benchRuntime,
   console: benchConsole,
+  dev: benchDev,
 };
 
 const only = process.argv.slice(2);

@@ -14,7 +14,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writ
 import { join } from 'node:path';
 import { PlatformError } from '../errors.ts';
 import type { ArchiveRef } from '../environments/function-spec.ts';
-import { precompileTypeScript } from './typescript-precompile.ts';
+import { TypeScriptPrecompiler } from './typescript-precompile.ts';
 import { copyTree, DEFAULT_ZIP_LIMITS, extractZip, type ZipLimits } from './zip.ts';
 
 const MARKER_SUFFIX = '.complete';
@@ -35,6 +35,7 @@ export class ExtractionCache {
    * touching the disk. '' for "no compiled TypeScript".
    */
   readonly #finished = new Map<string, string>();
+  readonly #precompiler = new TypeScriptPrecompiler();
   #ready: Promise<void> | null = null;
   #disposed: Promise<void> | null = null;
 
@@ -79,7 +80,7 @@ export class ExtractionCache {
       try {
         const out = join(scratch, key);
         await mkdir(out, { mode: 0o755 });
-        const count = await precompileTypeScript(taskDir, out);
+        const count = await this.#precompiler.compile(taskDir, out);
         await chmod(out, 0o755);
         await rm(target, { recursive: true, force: true });
         await rename(out, target);
@@ -95,7 +96,7 @@ export class ExtractionCache {
 
   /** Waits for builds in flight; later calls fail with ERR_DISPOSED. Idempotent. */
   dispose(): Promise<void> {
-    this.#disposed ??= Promise.allSettled([...this.#inFlight.values()]).then(() => undefined);
+    this.#disposed ??= Promise.allSettled([...this.#inFlight.values()]).then(() => this.#precompiler.dispose());
     return this.#disposed;
   }
 

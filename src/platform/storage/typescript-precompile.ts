@@ -3,6 +3,7 @@
  * Compiles a function's TypeScript files into the cache the runtime reads first (protocol/typescript-cache.ts),
  * once per code hash, outside the sandbox. Runs in a worker thread with a memory cap: the files are untrusted and
  * compiling is synchronous, so the server's event loop never waits on it and a hostile file cannot exhaust it.
+ * The worker is kept between jobs, so a `lambkin dev` push does not pay for loading the compiler again.
  *
  * A file that does not compile is left out: the runtime compiles it itself and reports the error as Lambda would.
  */
@@ -23,23 +24,65 @@ interface Job {
   outDir: string;
 }
 
-/** Fills `outDir` for the code extracted at `taskDir`; resolves with the number of files compiled. */
-export function precompileTypeScript(taskDir: string, outDir: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+interface Reply {
+  id: number;
+  count?: number;
+  error?: string;
+}
+
+/**
+ * One worker, started on first use and kept (Node's compiler takes ~50 ms to load, once): jobs run one at a time.
+ * A worker that dies (the heap cap, a crash) fails its job and is replaced by the next one. `unref`ed: it never
+ * keeps the server alive; `dispose` ends it.
+ */
+export class TypeScriptPrecompiler {
+  #worker: Worker | null = null;
+  #nextId = 0;
+  readonly #pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+
+  /** Fills `outDir` for the code extracted at `taskDir`; resolves with the number of files compiled. */
+  compile(taskDir: string, outDir: string): Promise<number> {
+    const worker = this.#ensure();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, taskDir, outDir } satisfies Job & { id: number });
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    if (worker !== null) await worker.terminate();
+  }
+
+  #ensure(): Worker {
+    if (this.#worker !== null) return this.#worker;
     const worker = new Worker(new URL(import.meta.url), {
-      workerData: { taskDir, outDir } satisfies Job,
+      workerData: { precompiler: true },
       resourceLimits: { maxOldGenerationSizeMb: 256 },
       stdout: true,
       stderr: true,
     });
-    worker.once('message', (count: number) => {
-      resolve(count);
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const job = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if (reply.error !== undefined) job?.reject(new Error(reply.error));
+      else job?.resolve(reply.count ?? 0);
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the TypeScript precompiler exited with ${String(code)}`));
+    const fail = (err: Error) => {
+      if (this.#worker === worker) this.#worker = null;
+      for (const job of this.#pending.values()) job.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      fail(new Error(`the TypeScript precompiler exited with ${String(code)}`));
     });
-  });
+    this.#worker = worker;
+    return worker;
+  }
 }
 
 async function run({ taskDir, outDir }: Job): Promise<number> {
@@ -74,9 +117,20 @@ async function run({ taskDir, outDir }: Job): Promise<number> {
   return count;
 }
 
-if (!isMainThread && parentPort !== null && (workerData as Partial<Job> | null)?.taskDir !== undefined) {
+if (!isMainThread && parentPort !== null && (workerData as { precompiler?: boolean } | null)?.precompiler === true) {
   const port = parentPort;
-  void run(workerData as Job).then((count) => {
-    port.postMessage(count);
+  // Jobs one at a time, in order: the compiler is synchronous anyway.
+  let chain = Promise.resolve();
+  port.on('message', (job: Job & { id: number }) => {
+    chain = chain.then(() =>
+      run(job).then(
+        (count) => {
+          port.postMessage({ id: job.id, count } satisfies Reply);
+        },
+        (err: unknown) => {
+          port.postMessage({ id: job.id, error: err instanceof Error ? err.message : String(err) } satisfies Reply);
+        },
+      ),
+    );
   });
 }
