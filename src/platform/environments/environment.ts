@@ -365,7 +365,7 @@ export class Environment {
       const message = managed
         ? `Couldn't find valid bootstrap(s): [/var/runtime/bootstrap]`
         : `Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]`;
-      this.#capture.platformLine(initStartLine(spec.runtime));
+      this.#capture.platformLine(initStartLine(spec.runtime, settings.region));
       this.#capture.platformLine(`Error: ${message}`);
       return fail(PLATFORM_ERROR.InvalidEntrypoint, message);
     }
@@ -402,7 +402,7 @@ export class Environment {
     // Compiled TypeScript, read-only: the runtime finds its handler already compiled (protocol/typescript-cache.ts).
     if (compileCacheDir !== null) env[COMPILE_CACHE_ENV] = COMPILE_CACHE_MOUNT;
 
-    this.#capture.platformLine(initStartLine(spec.runtime));
+    this.#capture.platformLine(initStartLine(spec.runtime, settings.region));
     try {
       this.#sandbox = await this.#deps.driver.start({
         id: this.id,

@@ -2,6 +2,7 @@
  * @module platform/logs/format
  * The platform's own log lines, exactly as Lambda prints them (LAMBDA-FACTS §3 "Log lines").
  */
+import { createHash } from 'node:crypto';
 import type { InvokeReport } from '../invoke/types.ts';
 
 /** `12.3456` → `12.35` (Lambda prints durations with two decimals). */
@@ -9,9 +10,28 @@ export function ms2(value: number): string {
   return value.toFixed(2);
 }
 
-export function initStartLine(runtime: string): string {
-  const version = runtime.replace(/\.(?=[^.]*$)/, ':');
-  return `INIT_START Runtime Version: ${version}.lambkin\tRuntime Version ARN: arn:aws:lambda:::runtime:lambkin-${runtime}`;
+/**
+ * `INIT_START Runtime Version: nodejs:24.v1\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:<64 hex>`, in
+ * Lambda's form (`<family>:<major>.v<N>`, `provided:al2023.v<N>`). N is the version of Lambkin's runtime build (1);
+ * the ARN's id is a hash of the runtime's name and that version, stable across restarts as AWS's are.
+ */
+export function initStartLine(runtime: string, region: string): string {
+  const version = `${runtimeFamily(runtime)}.v${String(RUNTIME_BUILD)}`;
+  const id = createHash('sha256')
+    .update(`lambkin:${runtime}:${String(RUNTIME_BUILD)}`)
+    .digest('hex');
+  return `INIT_START Runtime Version: ${version}\tRuntime Version ARN: arn:aws:lambda:${region}::runtime:${id}`;
+}
+
+/** Version of the runtimes Lambkin provides, as the `vN` of INIT_START. */
+const RUNTIME_BUILD = 1;
+
+/** `nodejs24.x` → `nodejs:24`; `provided.al2023` → `provided:al2023`; `provided` → `provided:al1`. */
+function runtimeFamily(runtime: string): string {
+  const managed = /^([a-z]+)(\d+)\.x$/.exec(runtime);
+  if (managed !== null) return `${managed[1] ?? ''}:${managed[2] ?? ''}`;
+  if (runtime === 'provided') return 'provided:al1';
+  return runtime.replace('.', ':');
 }
 
 export function startLine(requestId: string, version: string): string {
