@@ -71,7 +71,8 @@ async function walk(root: string, skip: (rel: string) => boolean): Promise<Entry
   return entries;
 }
 
-function inside(root: string, path: string): boolean {
+/** Whether `path` is `root` or below it. */
+export function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

@@ -23,7 +23,7 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { Command } from 'commander';
-import { packDirectory } from '../archive.ts';
+import { inside, packDirectory } from '../archive.ts';
 import { CliError } from '../errors.ts';
 import { resolveLayer } from '../layers.ts';
 import { fromLambdaResult, toApiGatewayV2Event } from '../http-event.ts';
@@ -253,11 +253,6 @@ class DevLoop {
       ),
     );
   }
-}
-
-function inside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
 }
 
 /** The local HTTP endpoint: each request becomes one Invoke with an API Gateway HTTP API (2.0) event. */

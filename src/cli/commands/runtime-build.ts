@@ -24,8 +24,6 @@ const BOOTSTRAP = join(ROOT, 'src/runtime/bootstrap');
 
 /** The bundled runtime's file name (the bootstrap starts it). */
 export const RUNTIME_FILE = 'lambkin-runtime.mjs';
-/** Lambda's direct-upload limit for a zip. */
-export const MAX_ZIP_BYTES = 52_428_800;
 
 /** The runtime as one ES module (a string), bundled by esbuild. */
 export async function bundleRuntime(): Promise<string> {

@@ -3,7 +3,8 @@
  * `lambkin runtime build [--with-node] [--out FILE]`: the Lambkin runtime as a layer zip.
  */
 import { Command } from 'commander';
-import { MAX_ZIP_BYTES, runtimeBuild } from './runtime-build.ts';
+import { MAX_ZIPPED_BYTES } from '../archive.ts';
+import { runtimeBuild } from './runtime-build.ts';
 
 export function runtimeCommand(): Command {
   const runtime = new Command('runtime').description('the Lambkin TypeScript/JavaScript runtime layer');
@@ -19,7 +20,7 @@ export function runtimeCommand(): Command {
       process.stdout.write(
         `wrote ${out} (${mb.toFixed(1)} MB zipped${opts.withNode ? `; Lambda's direct-upload limit is 50 MB` : ''})\n`,
       );
-      if (bytes > MAX_ZIP_BYTES) process.stderr.write('warning: over 50 MB: upload it through S3 on AWS\n');
+      if (bytes > MAX_ZIPPED_BYTES) process.stderr.write('warning: over 50 MB: upload it through S3 on AWS\n');
     });
   return runtime;
 }
