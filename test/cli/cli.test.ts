@@ -367,3 +367,23 @@ test('logs: the function’s log group through the Logs API, with --since, --fil
   assert.equal(none.code, 1);
   assert.match(none.stderr, /^error ResourceNotFoundException: The specified log group does not exist\. — next: /m);
 });
+
+test('serve: prints where it listens, the data dir, the sandbox and the console; serve --region is serve’s own', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const serve = cli.start(['serve', '--port', '0', '--data-dir', join(h.dir, 'other'), '--region', 'eu-west-1']);
+  t.after(() => serve.stop());
+  const [, url = ''] = await serve.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
+  await serve.waitFor(/try .*\n/);
+  assert.match(serve.output(), new RegExp(`data dir\\s+${join(h.dir, 'other').replaceAll('/', '\\/')}\\n`));
+  assert.match(serve.output(), /sandbox\s+bwrap \(/);
+  assert.match(serve.output(), new RegExp(`console\\s+${url.replaceAll('/', '\\/')}\\/\\n`));
+  const other = lambkinCli(url, h.dir);
+  const create = await other.run(['--json', 'function', 'create', 'r', '--code', join(FUNCTIONS, 'esm-async')]);
+  assert.equal(create.code, 0, create.stderr);
+  assert.equal(
+    (JSON.parse(create.stdout) as { FunctionArn: string }).FunctionArn,
+    'arn:aws:lambda:eu-west-1:000000000000:function:r',
+  );
+  assert.equal(await serve.stop(), 0);
+});

@@ -23,8 +23,10 @@ export function serveCommand(): Command {
       'after',
       '\nExample:\n  $ npx lambkin serve --port 9777\n  $ aws lambda list-functions --endpoint-url http://127.0.0.1:9777',
     )
-    .action(async (flags: ConfigFlags) => {
-      const config = parseConfig(flags);
+    .action(async (flags: ConfigFlags, command: Command) => {
+      // `--region` is also the root command's option (for the client commands); after `serve` it is serve's.
+      const region = flags.region ?? command.optsWithGlobals<{ region?: string }>().region;
+      const config = parseConfig({ ...flags, ...(region !== undefined ? { region } : {}) });
       const lambkin = await startLambkin(config);
       const features = Object.entries(lambkin.sandbox.features)
         .filter(([, on]) => on)
