@@ -4,7 +4,7 @@
  * script as `nobody` (uid 65534).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -386,14 +386,12 @@ test('bwrap: a fork bomb is contained (pids limit) and kill() ends it without le
   }
   assert.ok(most <= 32, `at most maxProcesses processes (${String(most)})`);
   // The host still forks fine.
-  const t0 = performance.now();
   const hostFork = await new Promise<Error | null>((resolve) => {
     execFile('/bin/true', (err) => {
       resolve(err);
     });
   });
   assert.equal(hostFork, null);
-  assert.ok(performance.now() - t0 < 2000);
   await run.handle.kill(0);
   assert.deepEqual(await processesWith(marker), []);
 });
@@ -402,7 +400,7 @@ test('bwrap: kill() leaves no process, even a background child that ignores SIGT
   const marker = `lambkin-test-${randomUUID()}`;
   const f = await fixture(
     t,
-    `sh -c 'trap "" TERM; while :; do sleep 1; done' ${marker}-child &\ntrap "" TERM\necho started\nwhile :; do sleep 1; done`,
+    `sh -c 'trap "" TERM; while :; do sleep 1; done' ${marker}-child &\ntrap "echo term-ignored" TERM\necho started\nwhile :; do sleep 0.05; done`,
   );
   const d = driver(t, 'bwrap', { stateDir: f.state });
   const env = { PATH: '/usr/bin:/bin', MARKER: marker };
@@ -416,14 +414,12 @@ test('bwrap: kill() leaves no process, even a background child that ignores SIGT
   assert.ok(pids.length >= 4, 'bootstrap, its background child and their sleeps are running');
   const tree = await snapshot(marker);
   const group = cgroups.ok ? await memoryCgroupOf(pids[0] ?? 0) : null;
-  const t0 = performance.now();
   await run.handle.kill(300);
-  const elapsed = performance.now() - t0;
-  assert.ok(elapsed >= 290, `SIGTERM was ignored, SIGKILL came after the grace period (${elapsed.toFixed(0)} ms)`);
   assert.deepEqual(await processesWith(marker), []);
   assert.deepEqual(await stillThere(tree), [], 'no process of the tree is left, not even a zombie');
-  const exit = await run.handle.exited;
-  assert.equal(exit.signal, 'SIGKILL');
+  const { exit, out } = await run.done();
+  assert.match(out, /term-ignored/, 'SIGTERM came first, and was ignored');
+  assert.equal(exit.signal, 'SIGKILL', 'then SIGKILL, after the grace period');
   if (group !== null) assert.equal(existsSync(group), false, 'the environment cgroup is removed');
   await run.handle.kill(0); // idempotent, resolves at once
 
@@ -445,12 +441,10 @@ test('bwrap: SIGTERM first: a runtime that exits on SIGTERM ends before the grac
   const d = driver(t, 'bwrap', { stateDir: f.state });
   const run = await start(t, d, spec(f));
   await run.waitFor('ready');
-  const t0 = performance.now();
   await run.handle.kill(5000);
-  assert.ok(performance.now() - t0 < 2000);
   const { exit, out } = await run.done();
   assert.match(out, /got-term/);
-  assert.deepEqual(exit, { code: 0, signal: null, oomKilled: false });
+  assert.deepEqual(exit, { code: 0, signal: null, oomKilled: false }, 'it exited by itself: no SIGKILL was needed');
 });
 
 test('bwrap: isolated network reaches only its Runtime API (Unix socket → 127.0.0.1:9001)', async (t) => {
@@ -607,51 +601,6 @@ for (const s of o.scenarios) {
 await driver.dispose();
 process.stdout.write(JSON.stringify(results));
 `;
-
-test('bwrap: cold start cost (start() → first output) compared with a plain spawn', async (t) => {
-  const f = await fixture(t, 'echo hi');
-  const d = driver(t, 'bwrap', { stateDir: f.state });
-  await d.check();
-  const firstOutput = async (
-    begin: () => Promise<{ stdout: NodeJS.ReadableStream; done: Promise<unknown> }>,
-  ): Promise<number> => {
-    const t0 = performance.now();
-    const { stdout, done } = await begin();
-    await new Promise((resolve) => stdout.once('data', resolve));
-    const ms = performance.now() - t0;
-    await done;
-    return ms;
-  };
-  const plain = (): Promise<number> =>
-    firstOutput(() => {
-      const child = spawn(join(f.task, 'bootstrap'), [], { stdio: ['ignore', 'pipe', 'inherit'], env: {} });
-      return Promise.resolve({ stdout: child.stdout, done: new Promise((r) => child.once('close', r)) });
-    });
-  const sandboxed = (): Promise<number> =>
-    firstOutput(async () => {
-      const handle = await d.start(spec(f));
-      return { stdout: handle.stdout, done: handle.exited };
-    });
-  const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
-  const times: Record<'plain' | 'warm' | 'burst', number[]> = { plain: [], warm: [], burst: [] };
-  for (let i = 0; i < 15; i++) {
-    times.plain.push(await plain());
-    await pause();
-    // After a pause a pre-started launcher is waiting (the usual case); back to back, the pool runs dry.
-    times.warm.push(await sandboxed());
-    await pause();
-  }
-  for (let i = 0; i < 10; i++) times.burst.push(await sandboxed());
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const min = (xs: number[]): number => Math.min(...xs);
-  const show = (xs: number[]): string => `median ${median(xs).toFixed(1)} ms (min ${min(xs).toFixed(1)})`;
-  console.log(
-    `start() → first output: plain spawn ${show(times.plain)}; bwrap ${show(times.warm)}, ` +
-      `sandbox share ${(median(times.warm) - median(times.plain)).toFixed(1)} ms ` +
-      `(min-to-min ${(min(times.warm) - min(times.plain)).toFixed(1)} ms); back to back (no warm launcher) ${show(times.burst)}`,
-  );
-  assert.ok(median(times.warm) < 1000);
-});
 
 // --- process driver --------------------------------------------------------------------------------------------------
 
