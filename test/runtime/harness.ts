@@ -64,8 +64,6 @@ export interface RuntimeProcess {
   exited: Promise<Exit>;
   /** One invocation; it is aborted (`exit`, `timeout`) when the process ends or `timeoutMs` passes. */
   invoke(payload: unknown, options?: InvokeOptions): Promise<InvocationOutcome & { requestId: string }>;
-  /** Time from spawn to the first `/next`, and to the end of the first invocation. */
-  timings: { spawnedAt: number; readyAt: number | undefined };
 }
 
 export interface InvokeOptions {
@@ -85,13 +83,11 @@ export async function startRuntime(t: TestContext, options: StartOptions): Promi
   const ws = await workspace();
   const { promise: ready, resolve: onReady } = Promise.withResolvers<undefined>();
   const { promise: initError, resolve: onInitError } = Promise.withResolvers<InitError>();
-  const timings: RuntimeProcess['timings'] = { spawnedAt: 0, readyAt: undefined };
   const api = await RuntimeApiServer.start({
     host: '127.0.0.1',
     port: 0,
     events: {
       onReady: () => {
-        timings.readyAt = performance.now();
         onReady(undefined);
       },
       onInitError: (e) => {
@@ -120,7 +116,6 @@ export async function startRuntime(t: TestContext, options: StartOptions): Promi
   };
   const [command, args] =
     options.entry === 'source' ? [process.execPath, [SOURCE_ENTRY]] : [join(ws.runtime, 'bootstrap'), []];
-  timings.spawnedAt = performance.now();
   const child = spawn(command, args, { cwd: env.LAMBDA_TASK_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -145,7 +140,6 @@ export async function startRuntime(t: TestContext, options: StartOptions): Promi
     ready,
     initError,
     exited,
-    timings,
     async invoke(payload, o = {}) {
       const requestId = o.requestId ?? `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`;
       const inv: Invocation = {
