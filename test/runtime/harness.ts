@@ -156,7 +156,12 @@ export async function startRuntime(t: TestContext, options: StartOptions): Promi
         api.abort('timeout');
       }, o.timeoutMs ?? 10_000);
       try {
-        return { ...(await api.invoke(inv)), requestId };
+        const outcome = await api.invoke(inv);
+        // The runtime writes its log lines (synchronously, to a pipe) before it posts the result, but the pipe and
+        // the HTTP connection are two descriptors whose events may come in either order: let the poll phase run
+        // twice so that what is already in the pipe has been read before the caller looks at stdout.
+        for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+        return { ...outcome, requestId };
       } finally {
         clearTimeout(timer);
       }
