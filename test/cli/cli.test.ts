@@ -387,3 +387,25 @@ test('serve: prints where it listens, the data dir, the sandbox and the console;
   );
   assert.equal(await serve.stop(), 0);
 });
+
+test('function create --tenant-isolation and invoke --tenant-id', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const dir = join(h.dir, 'tenant-fn');
+  await mkdir(dir);
+  await writeFile(
+    join(dir, 'index.mjs'),
+    'export const handler = async (e, context) => ({ tenant: context.tenantId });\n',
+  );
+  const create = await cli.run(['--json', 'function', 'create', 'iso', '--code', dir, '--tenant-isolation']);
+  assert.equal(create.code, 0, create.stderr);
+  assert.deepEqual((JSON.parse(create.stdout) as { TenancyConfig: unknown }).TenancyConfig, {
+    TenantIsolationMode: 'PER_TENANT',
+  });
+  const run = await cli.run(['invoke', 'iso', '--tenant-id', 'blue']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { tenant: 'blue' });
+  const missing = await cli.run(['invoke', 'iso']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error InvalidParameterValueException: The invoked function is enabled with tenancy/);
+});

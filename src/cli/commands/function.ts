@@ -65,7 +65,8 @@ export function functionCommand(): Command {
       .command('create')
       .description('create a function from a directory (zipped for you) or a zip')
       .argument('<name>', 'function name')
-      .option('--code <path>', 'directory or .zip with the code', '.'),
+      .option('--code <path>', 'directory or .zip with the code', '.')
+      .option('--tenant-isolation', 'one set of environments per tenant (TenancyConfig PER_TENANT; fixed at creation)'),
     true,
   )
     .addHelpText(
@@ -73,33 +74,38 @@ export function functionCommand(): Command {
       '\nExamples:\n  $ lambkin function create hello --code ./hello --runtime nodejs24.x --handler index.handler\n' +
         '  $ lambkin function create php-hello --code ./fn --runtime provided.al2023 --layers php-runtime --env GREETING=hi',
     )
-    .action(async (name: string, opts: ConfigOptions & { code: string }, command: Command) => {
-      const session = openSession(command);
-      const { lambda, out } = session;
-      const runtime = opts.runtime ?? 'nodejs24.x';
-      if (session.aws && opts.role === undefined)
-        throw new CliError('MissingRole', 'creating a function on AWS needs an execution role', {
-          hint: 'pass --role arn:aws:iam::<account>:role/<name>',
-        });
-      const config = await configuration(lambda, opts);
-      const code = await upload(out, opts.code);
-      const created = await withStatus(
-        out,
-        `uploading ${humanBytes(code.length)}`,
-        lambda.send(
-          new CreateFunctionCommand({
-            FunctionName: name,
-            Runtime: runtime as Runtime,
-            Handler: opts.handler ?? (runtime.startsWith('provided') ? 'function.handler' : 'index.handler'),
-            Role: opts.role ?? LOCAL_ROLE,
-            Code: { ZipFile: code },
-            ...config,
-          }),
-        ),
-      );
-      const ready = await waitUntilReady(session, name);
-      printConfiguration(out, ready ?? created, 'created');
-    });
+    .action(
+      async (name: string, opts: ConfigOptions & { code: string; tenantIsolation?: boolean }, command: Command) => {
+        const session = openSession(command);
+        const { lambda, out } = session;
+        const runtime = opts.runtime ?? 'nodejs24.x';
+        if (session.aws && opts.role === undefined)
+          throw new CliError('MissingRole', 'creating a function on AWS needs an execution role', {
+            hint: 'pass --role arn:aws:iam::<account>:role/<name>',
+          });
+        const config = await configuration(lambda, opts);
+        const code = await upload(out, opts.code);
+        const created = await withStatus(
+          out,
+          `uploading ${humanBytes(code.length)}`,
+          lambda.send(
+            new CreateFunctionCommand({
+              FunctionName: name,
+              Runtime: runtime as Runtime,
+              Handler: opts.handler ?? (runtime.startsWith('provided') ? 'function.handler' : 'index.handler'),
+              Role: opts.role ?? LOCAL_ROLE,
+              Code: { ZipFile: code },
+              ...(opts.tenantIsolation === true
+                ? { TenancyConfig: { TenantIsolationMode: 'PER_TENANT' as const } }
+                : {}),
+              ...config,
+            }),
+          ),
+        );
+        const ready = await waitUntilReady(session, name);
+        printConfiguration(out, ready ?? created, 'created');
+      },
+    );
 
   configOptions(
     fn

@@ -15,6 +15,7 @@ export function invokeCommand(): Command {
     .argument('<function>', 'function name, ARN or name:qualifier')
     .option('--payload <json|@file|->', 'the event: JSON text, @file to read it from a file, - for stdin', '{}')
     .option('--qualifier <version|alias>', 'version or alias to invoke')
+    .option('--tenant-id <id>', 'tenant of a function with tenant isolation (X-Amz-Tenant-Id)')
     .option('--tail', 'print the invocation’s log tail (the last 4 KB) on stderr', false)
     .option('--async', 'queue the event (InvocationType Event) and return at once', false)
     .addHelpText(
@@ -27,7 +28,7 @@ export function invokeCommand(): Command {
     .action(
       async (
         name: string,
-        opts: { payload: string; qualifier?: string; tail: boolean; async: boolean },
+        opts: { payload: string; qualifier?: string; tenantId?: string; tail: boolean; async: boolean },
         command: Command,
       ) => {
         const { lambda, out } = openSession(command);
@@ -40,6 +41,7 @@ export function invokeCommand(): Command {
             InvocationType: opts.async ? 'Event' : 'RequestResponse',
             ...(opts.tail && !opts.async ? { LogType: 'Tail' as const } : {}),
             ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
+            ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
           }),
         );
         const elapsedMs = performance.now() - started;

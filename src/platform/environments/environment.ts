@@ -241,6 +241,7 @@ export class Environment {
       invokedFunctionArn: request.invokedFunctionArn,
       traceId: newTraceId(),
       ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
+      ...(this.spec.tenantId !== undefined ? { tenantId: this.spec.tenantId } : {}),
       ...(request.onChunk ? { onChunk: request.onChunk } : {}),
     });
 

@@ -39,4 +39,9 @@ export interface FunctionSpec {
   systemLogLevel?: string;
   /** Reserved concurrency, or null when the function draws on the unreserved account pool. */
   reservedConcurrency: number | null;
+  /**
+   * The tenant this environment serves (functions with `TenancyConfig: PER_TENANT`): environments are never shared
+   * between tenants, and each invocation carries `Lambda-Runtime-Aws-Tenant-Id`.
+   */
+  tenantId?: string;
 }

@@ -21,7 +21,7 @@ export interface PoolOptions {
 interface FunctionEntry {
   /** Environments currently running an invocation (or starting for one). */
   busy: Set<Environment>;
-  /** Idle environments by spec key; the last one is the most recently used. */
+  /** Idle environments by slot (spec key, and tenant); the last one is the most recently used. */
   idle: Map<string, Environment[]>;
   /** Invocations waiting for an environment that has answered and is about to ask for its next event. */
   waiters: Map<string, ((env: Environment | null) => void)[]>;
@@ -76,7 +76,7 @@ export class EnvironmentPool {
         detail: { reason: 'ConcurrentInvocationLimitExceeded' },
       });
     }
-    const idle = entry.idle.get(spec.key);
+    const idle = entry.idle.get(slotOf(spec));
     let env = idle?.pop();
     while (env !== undefined && env.state !== 'Ready') env = idle?.pop();
     if (env !== undefined) {
@@ -86,8 +86,8 @@ export class EnvironmentPool {
     // An environment that has posted its answer asks for its next event within moments: on loopback the next
     // request often arrives before it does. Waiting for it beats a cold start (Lambda's callers are slower).
     let finishing = 0;
-    for (const e of entry.busy) if (e.spec.key === spec.key && e.finishing && !e.retired) finishing++;
-    const waiting = entry.waiters.get(spec.key) ?? [];
+    for (const e of entry.busy) if (slotOf(e.spec) === slotOf(spec) && e.finishing && !e.retired) finishing++;
+    const waiting = entry.waiters.get(slotOf(spec)) ?? [];
     if (finishing > waiting.length) {
       return new Promise<Environment>((resolve, reject) => {
         waiting.push((handed) => {
@@ -95,7 +95,7 @@ export class EnvironmentPool {
           else if (this.#disposed) reject(new PlatformError('ERR_DISPOSED', 'the environment pool is shut down'));
           else resolve(this.#create(entry, spec));
         });
-        entry.waiters.set(spec.key, waiting);
+        entry.waiters.set(slotOf(spec), waiting);
       });
     }
     return this.#create(entry, spec);
@@ -120,9 +120,9 @@ export class EnvironmentPool {
   release(env: Environment, reusable: boolean): void {
     env.finishing = false;
     const entry = this.#functions.get(env.spec.functionName);
-    const waiters = entry?.waiters.get(env.spec.key);
+    const waiters = entry?.waiters.get(slotOf(env.spec));
     const waiter = waiters?.shift();
-    if (waiters?.length === 0) entry?.waiters.delete(env.spec.key);
+    if (waiters?.length === 0) entry?.waiters.delete(slotOf(env.spec));
     const usable = reusable && !env.retired && !this.#disposed && env.state === 'Ready';
     if (waiter !== undefined && usable) {
       // Handed straight to the next invocation: it stays busy.
@@ -135,8 +135,8 @@ export class EnvironmentPool {
       waiter?.(null);
       return;
     }
-    const list = entry?.idle.get(env.spec.key);
-    if (list === undefined) entry?.idle.set(env.spec.key, [env]);
+    const list = entry?.idle.get(slotOf(env.spec));
+    if (list === undefined) entry?.idle.set(slotOf(env.spec), [env]);
     else list.push(env);
   }
 
@@ -145,9 +145,9 @@ export class EnvironmentPool {
     const entry = this.#functions.get(functionName);
     if (entry === undefined) return;
     for (const env of entry.busy) if (env.spec.key !== keepKey) env.retired = true;
-    for (const [key, list] of entry.idle) {
-      if (key === keepKey) continue;
-      entry.idle.delete(key);
+    for (const [slot, list] of entry.idle) {
+      if (list[0]?.spec.key === keepKey) continue;
+      entry.idle.delete(slot);
       for (const env of list) {
         env.retired = true;
         this.#dispose(env, this.#options.shutdownGraceMs ?? 300);
@@ -214,7 +214,7 @@ export class EnvironmentPool {
   #forget(env: Environment): void {
     const entry = this.#functions.get(env.spec.functionName);
     if (entry === undefined) return;
-    const list = entry.idle.get(env.spec.key);
+    const list = entry.idle.get(slotOf(env.spec));
     if (list !== undefined) {
       const i = list.indexOf(env);
       if (i !== -1) list.splice(i, 1);
@@ -229,4 +229,12 @@ export class EnvironmentPool {
     });
     this.#disposing.add(p);
   }
+}
+
+/**
+ * Environments are interchangeable when their configuration (`spec.key`) and their tenant are the same: a
+ * tenant-isolated function never hands one tenant's environment to another.
+ */
+function slotOf(spec: FunctionSpec): string {
+  return spec.tenantId === undefined ? spec.key : `${spec.key}\0${spec.tenantId}`;
 }

@@ -62,10 +62,25 @@ export class AsyncQueue {
   }
 
   /** Persists the event (synchronously, durably); when this returns, the event survives a crash. */
-  enqueue(functionName: string, qualifier: string, payload: Buffer, id: string = randomUUID()): string {
+  enqueue(
+    functionName: string,
+    qualifier: string,
+    payload: Buffer,
+    id: string = randomUUID(),
+    tenantId?: string,
+  ): string {
     if (this.#disposed) throw new PlatformError('ERR_DISPOSED', 'the event queue is shut down');
     const now = this.#s.now();
-    this.#store.enqueueEvent({ id, functionName, qualifier, payload, attempts: 0, notBefore: now, enqueuedAt: now });
+    this.#store.enqueueEvent({
+      id,
+      functionName,
+      qualifier,
+      payload,
+      attempts: 0,
+      notBefore: now,
+      enqueuedAt: now,
+      ...(tenantId !== undefined ? { tenantId } : {}),
+    });
     setImmediate(() => {
       this.#pump();
     });

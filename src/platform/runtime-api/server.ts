@@ -661,6 +661,7 @@ function nextHeadersOf(inv: Invocation): OutgoingHttpHeaders {
     validateHeaderValue(RUNTIME_HEADER.AwsRequestId, inv.requestId);
     validateHeaderValue(RUNTIME_HEADER.InvokedFunctionArn, inv.invokedFunctionArn);
     validateHeaderValue(RUNTIME_HEADER.TraceId, inv.traceId);
+    if (inv.tenantId !== undefined) validateHeaderValue(RUNTIME_HEADER.TenantId, inv.tenantId);
   } catch (err) {
     throw new PlatformError('ERR_INTERNAL', `invocation ${inv.requestId} cannot be sent to the runtime`, {
       cause: err,
@@ -670,6 +671,7 @@ function nextHeadersOf(inv: Invocation): OutgoingHttpHeaders {
   if (inv.cognitoIdentity !== undefined) {
     headers[RUNTIME_HEADER.CognitoIdentity] = jsonHeaderValue(inv.cognitoIdentity);
   }
+  if (inv.tenantId !== undefined) headers[RUNTIME_HEADER.TenantId] = inv.tenantId;
   return headers;
 }
 

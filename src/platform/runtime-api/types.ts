@@ -16,6 +16,8 @@ export interface Invocation {
   clientContext?: string;
   /** JSON text for `Lambda-Runtime-Cognito-Identity`, if any. */
   cognitoIdentity?: string;
+  /** `Lambda-Runtime-Aws-Tenant-Id` (tenant-isolated functions only). */
+  tenantId?: string;
   /** Called with each chunk of a streamed response as it arrives (InvokeWithResponseStream). */
   onChunk?: (chunk: Buffer) => void;
 }

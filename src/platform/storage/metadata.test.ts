@@ -193,11 +193,24 @@ test('metadata: schema migrations bring an older data directory forward; a newer
   first.createFunction(fn('kept'), {});
   first.close();
   const raw = new DatabaseSync(file);
-  raw.exec('DROP INDEX IF EXISTS event_queue_due; PRAGMA user_version = 1;');
+  raw.exec(
+    'DROP INDEX IF EXISTS event_queue_due; ALTER TABLE event_queue DROP COLUMN tenant_id; PRAGMA user_version = 1;',
+  );
   raw.close();
   const migrated = new MetadataStore(file);
   assert.equal(migrated.schemaVersion, SCHEMA_VERSION);
   assert.equal(migrated.getFunction('kept')?.name, 'kept');
+  migrated.enqueueEvent({
+    id: 'e',
+    functionName: 'kept',
+    qualifier: '$LATEST',
+    payload: Buffer.from('{}'),
+    attempts: 0,
+    notBefore: 0,
+    enqueuedAt: 0,
+    tenantId: 'blue',
+  });
+  assert.equal(migrated.dueEvents(1, 10)[0]?.tenantId, 'blue', 'the columns later migrations add are there');
   migrated.close();
   const newer = new DatabaseSync(file);
   newer.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1};`);

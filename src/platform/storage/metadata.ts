@@ -62,6 +62,8 @@ export interface FunctionRecord {
   lastUpdateStatus: 'InProgress' | 'Successful' | 'Failed';
   lastUpdateStatusReason?: string;
   lastUpdateStatusReasonCode?: string;
+  /** `TenancyConfig.TenantIsolationMode`, set at creation only. */
+  tenantIsolationMode?: 'PER_TENANT';
 }
 
 export interface AliasRecord {
@@ -81,6 +83,8 @@ export interface QueuedEvent {
   attempts: number;
   notBefore: number;
   enqueuedAt: number;
+  /** `X-Amz-Tenant-Id` of a tenant-isolated function's event. */
+  tenantId?: string;
 }
 
 /**
@@ -104,6 +108,7 @@ const MIGRATIONS: readonly string[] = [
      id TEXT PRIMARY KEY, function_name TEXT NOT NULL, qualifier TEXT NOT NULL, payload BLOB NOT NULL,
      attempts INTEGER NOT NULL, not_before INTEGER NOT NULL, enqueued_at INTEGER NOT NULL);`,
   `CREATE INDEX event_queue_due ON event_queue (not_before, enqueued_at);`,
+  `ALTER TABLE event_queue ADD COLUMN tenant_id TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -390,7 +395,7 @@ export class MetadataStore {
 
   enqueueEvent(event: QueuedEvent): void {
     this.#run(
-      'INSERT INTO event_queue (id, function_name, qualifier, payload, attempts, not_before, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO event_queue (id, function_name, qualifier, payload, attempts, not_before, enqueued_at, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       event.id,
       event.functionName,
       event.qualifier,
@@ -398,6 +403,7 @@ export class MetadataStore {
       event.attempts,
       event.notBefore,
       event.enqueuedAt,
+      event.tenantId ?? null,
     );
   }
 
@@ -411,6 +417,7 @@ export class MetadataStore {
       attempts: number;
       not_before: number;
       enqueued_at: number;
+      tenant_id: string | null;
     }>('SELECT * FROM event_queue WHERE not_before <= ? ORDER BY not_before, enqueued_at LIMIT ?', now, limit).map(
       (r) => ({
         id: r.id,
@@ -420,6 +427,7 @@ export class MetadataStore {
         attempts: r.attempts,
         notBefore: r.not_before,
         enqueuedAt: r.enqueued_at,
+        ...(r.tenant_id !== null ? { tenantId: r.tenant_id } : {}),
       }),
     );
   }

@@ -42,6 +42,14 @@ export function functionRoutes({ service }: RouteDeps): Route[] {
       const publish = check.bool(body.Publish, 'publish') ?? false;
       const packageType = check.string(body.PackageType, 'packageType', { enum: ['Zip', 'Image'] });
       const tags = check.stringMap(body.Tags, 'tags') ?? {};
+      const tenancy = check.object(body.TenancyConfig, 'tenancyConfig');
+      const isolation =
+        tenancy === undefined
+          ? undefined
+          : check.string(tenancy.TenantIsolationMode, 'tenancyConfig.tenantIsolationMode', {
+              required: true,
+              enum: ['PER_TENANT'],
+            });
       check.done();
       const { name, qualifier } = parseFunctionName(service.arn, rawName ?? '');
       if (qualifier !== undefined)
@@ -58,6 +66,7 @@ export function functionRoutes({ service }: RouteDeps): Route[] {
         zipFile: zip,
         publish,
         tags,
+        ...(isolation === 'PER_TENANT' ? { tenantIsolationMode: 'PER_TENANT' as const } : {}),
       });
       return ok(out, 201);
     }),

@@ -13,6 +13,7 @@ import { Checker } from '../validate.ts';
 import { header, qualifiedFunction, type RouteDeps } from './common.ts';
 
 const MAX_CLIENT_CONTEXT = 3583;
+const TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]+$/;
 
 export function invokeRoutes({ service }: RouteDeps): Route[] {
   return [
@@ -27,6 +28,12 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
           enum: ['Event', 'RequestResponse', 'DryRun'],
         }) ?? 'RequestResponse') as InvocationType;
         const logType = check.string(header(req, 'x-amz-log-type'), 'logType', { enum: ['None', 'Tail'] });
+        const tenantId = check.string(header(req, 'x-amz-tenant-id'), 'tenantId', {
+          min: 1,
+          max: 256,
+          pattern: TENANT_ID,
+          patternText: TENANT_ID.source,
+        });
         check.done();
         const { name, qualifier } = qualifiedFunction(req, service);
         if (type === 'Event' && req.body.length > MAX_ASYNC_EVENT_BYTES) {
@@ -46,6 +53,7 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
           requestId: req.requestId,
           signal: req.signal,
           ...(clientContext !== undefined ? { clientContext } : {}),
+          ...(tenantId !== undefined ? { tenantId } : {}),
         });
         if (outcome.type === 'DryRun') return { status: 204 };
         if (outcome.type === 'Event') return { status: 202 };

@@ -55,6 +55,8 @@ export interface CreateFunctionCommand extends FunctionConfigChanges {
   zipFile: Buffer;
   publish: boolean;
   tags: Record<string, string>;
+  /** `TenancyConfig` (cannot change after creation). */
+  tenantIsolationMode?: 'PER_TENANT';
 }
 
 export interface UpdateFunctionCodeCommand {
@@ -106,6 +108,7 @@ export class FunctionService {
       stateReason: 'The function is being created.',
       stateReasonCode: 'Creating',
       lastUpdateStatus: 'Successful',
+      ...(cmd.tenantIsolationMode !== undefined ? { tenantIsolationMode: cmd.tenantIsolationMode } : {}),
     };
     const out = this.#c.store.transaction(() => {
       if (!this.#c.store.createFunction(record, cmd.tags)) throw functionExists(cmd.name);
@@ -377,6 +380,7 @@ export class FunctionService {
         ...(r.applicationLogLevel !== undefined ? { ApplicationLogLevel: r.applicationLogLevel } : {}),
         ...(r.systemLogLevel !== undefined ? { SystemLogLevel: r.systemLogLevel } : {}),
       },
+      ...(r.tenantIsolationMode !== undefined ? { TenancyConfig: { TenantIsolationMode: r.tenantIsolationMode } } : {}),
     };
   }
 

@@ -29,6 +29,8 @@ export interface InvokeCommand {
   clientContext?: string;
   requestId: string;
   signal?: AbortSignal;
+  /** `X-Amz-Tenant-Id`: required by, and only accepted for, functions with tenant isolation. */
+  tenantId?: string;
 }
 
 export type InvokeOutcome =
@@ -56,16 +58,17 @@ export class InvokeService {
   async invoke(cmd: InvokeCommand): Promise<InvokeOutcome> {
     const { record, spec } = this.#target(cmd.functionName, cmd.qualifier);
     checkInvokable(record);
+    checkTenancy(record, cmd.tenantId);
     if (cmd.type === 'DryRun') return { type: 'DryRun' };
     if (cmd.type === 'Event') {
       if (this.#queue === null) throw new LambdaApiError('ServiceException', 'Event invocations are not available.');
       // Persisted before the caller hears 202: an accepted event survives a crash.
-      this.#queue.enqueue(cmd.functionName, cmd.qualifier ?? '$LATEST', cmd.payload, cmd.requestId);
+      this.#queue.enqueue(cmd.functionName, cmd.qualifier ?? '$LATEST', cmd.payload, cmd.requestId, cmd.tenantId);
       return { type: 'Event' };
     }
     try {
       const result = await this.#invoker.invoke({
-        spec,
+        spec: forTenant(spec, cmd.tenantId),
         payload: cmd.payload,
         invokedFunctionArn: functionArn(this.#c.arn, cmd.functionName, cmd.qualifier),
         logTail: cmd.logTail,
@@ -104,7 +107,7 @@ export class InvokeService {
       const record = this.#functions.pick(event.functionName, qualifier);
       if (record.state !== 'Active') return 'throttled'; // not ready yet: try again shortly, as Lambda does
       const result = await this.#invoker.invoke({
-        spec: this.#functions.specFor(record),
+        spec: forTenant(this.#functions.specFor(record), event.tenantId),
         payload: event.payload,
         invokedFunctionArn: functionArn(this.#c.arn, event.functionName, qualifier),
         logTail: false,
@@ -131,6 +134,26 @@ function checkInvokable(record: FunctionRecord): void {
   throw apiError.conflict(
     `The operation cannot be performed at this time. The function is currently in the following state: ${record.state}`,
   );
+}
+
+/** A tenant-isolated function needs a tenant id on every invoke; any other function refuses one. */
+function checkTenancy(record: FunctionRecord, tenantId: string | undefined): void {
+  const isolated = record.tenantIsolationMode === 'PER_TENANT';
+  if (isolated && tenantId === undefined) {
+    throw apiError.invalid(
+      'The invoked function is enabled with tenancy configuration. Add a valid tenant ID in your request and try again.',
+    );
+  }
+  if (!isolated && tenantId !== undefined) {
+    throw apiError.invalid(
+      'The invoked function is not enabled with tenancy configuration. Remove the tenant ID from your request and try again.',
+    );
+  }
+}
+
+/** The spec of the environments that serve one tenant (never shared with another, see pool.ts). */
+function forTenant(spec: FunctionSpec, tenantId: string | undefined): FunctionSpec {
+  return tenantId === undefined ? spec : { ...spec, tenantId };
 }
 
 function throttled(reason: unknown): LambdaApiError {
