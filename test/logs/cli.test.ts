@@ -77,11 +77,11 @@ test('aws logs tail prints START/END/REPORT; filter-log-events filters; errors c
     '--log-group-name',
     '/aws/lambda/echo',
     '--filter-pattern',
-    '{ $.a = 1 }',
+    '[ip, user]',
   ]);
   assert.match(
     json.stderr,
-    /\(InvalidParameterException\) when calling the FilterLogEvents operation: JSON filter patterns/,
+    /\(InvalidParameterException\) when calling the FilterLogEvents operation: Space-delimited filter patterns/,
   );
   const badToken = await aws([
     'logs',

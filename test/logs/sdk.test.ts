@@ -16,6 +16,9 @@ import {
   type FilteredLogEvent,
   type OutputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateFunctionCommand, InvokeCommand, waitUntilFunctionActiveV2 } from '@aws-sdk/client-lambda';
+import { ROLE } from '../api/harness.ts';
+import { rawZip } from '../helpers/raw-zip.ts';
 import { startLogsApi } from './harness.ts';
 
 test('sdk: a function’s group, stream and events, with every parameter and pagination', async (t) => {
@@ -367,4 +370,41 @@ test('sdk: large streams are read by range, through many index segments, both wa
   );
   assert.equal(filtered.events?.length, 1);
   assert.equal(filtered.nextToken, undefined);
+});
+
+test('sdk: JSON filter patterns select records of a function with LogFormat JSON', async (t) => {
+  const h = await startLogsApi(t);
+  const handler =
+    'export const handler = async () => { console.info("fine"); console.error("boom", { code: 7 }); return 1; };';
+  await h.sdk.send(
+    new CreateFunctionCommand({
+      FunctionName: 'jsonlogs',
+      Runtime: 'nodejs24.x',
+      Role: ROLE,
+      Handler: 'index.handler',
+      Code: { ZipFile: rawZip([{ name: 'index.mjs', data: handler }]) },
+      LoggingConfig: { LogFormat: 'JSON' },
+    }),
+  );
+  await waitUntilFunctionActiveV2({ client: h.sdk, maxWaitTime: 60, minDelay: 1 }, { FunctionName: 'jsonlogs' });
+  await h.sdk.send(new InvokeCommand({ FunctionName: 'jsonlogs' }));
+  const filter = async (pattern: string) => {
+    // Log lines reach the file a moment after the invoke returns.
+    for (let i = 0; ; i++) {
+      const out = await h.logsClient.send(
+        new FilterLogEventsCommand({ logGroupName: '/aws/lambda/jsonlogs', filterPattern: pattern }),
+      );
+      const messages = (out.events ?? []).map((e) => JSON.parse(e.message ?? '{}') as Record<string, unknown>);
+      if (messages.length > 0 || i > 100) return messages;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const errors = await filter('{ $.level = "ERROR" }');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]?.message, 'boom { code: 7 }');
+  const both = await filter('{ $.level = "ERROR" || $.level = "INFO" }');
+  assert.deepEqual(
+    both.map((m) => m.level),
+    ['INFO', 'ERROR'],
+  );
 });

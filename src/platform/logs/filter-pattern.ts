@@ -6,9 +6,12 @@
  * - `"timed out"` — a quoted phrase is one term (spaces and punctuation included; `\"` escapes a quote);
  * - `?ERROR ?WARN` — at least one of the `?` terms must occur (OR);
  * - `ERROR -Retry` — a `-` term must not occur.
- * JSON patterns (`{ $.level = "ERROR" }`), space-delimited patterns (`[ip, user, ...]`) and regular expressions
- * (`%…%`) are not implemented: `parseFilterPattern` refuses them, and the API answers InvalidParameterException.
+ * - `{ $.level = "ERROR" }` — a JSON pattern, for events that are JSON objects (json-filter.ts).
+ * Space-delimited patterns (`[ip, user, ...]`) and regular expressions (`%…%`) are not implemented:
+ * `parseFilterPattern` refuses them, and the API answers InvalidParameterException.
  */
+
+import { parseJsonFilter, type JsonTest } from './json-filter.ts';
 
 export interface FilterPattern {
   readonly source: string;
@@ -24,10 +27,31 @@ export class FilterPatternError extends Error {
 
 const MATCH_ALL: FilterPattern = { source: '', matches: () => true };
 
+function jsonPattern(source: string, text: string): FilterPattern {
+  let test: JsonTest;
+  try {
+    test = parseJsonFilter(text);
+  } catch (err) {
+    throw new FilterPatternError(`Invalid filter pattern: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return {
+    source,
+    matches(message: string): boolean {
+      const start = message.trimStart();
+      if (!start.startsWith('{')) return false;
+      try {
+        return test(JSON.parse(start));
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
 export function parseFilterPattern(source: string | undefined): FilterPattern {
   if (source === undefined || source.trim() === '') return MATCH_ALL;
   const text = source.trim();
-  if (text.startsWith('{')) throw new FilterPatternError('JSON filter patterns are not supported by Lambkin');
+  if (text.startsWith('{')) return jsonPattern(source, text);
   if (text.startsWith('['))
     throw new FilterPatternError('Space-delimited filter patterns are not supported by Lambkin');
   if (text.startsWith('%'))
