@@ -70,7 +70,18 @@ export async function startLogsApi(
         new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(payload)) }),
       );
       if (out.FunctionError !== undefined) throw new Error(`invoke failed: ${out.FunctionError}`);
-      return String(out.$metadata.requestId);
+      const id = String(out.$metadata.requestId);
+      // The caller has its answer before the invocation ends (REPORT comes when the runtime asks for the next event):
+      // wait until the REPORT line is in the log files, so that what a test reads next is complete.
+      const group = `/aws/lambda/${name}`;
+      for (let i = 0; ; i++) {
+        for (const stream of await h.lambkin.logs.listStreams(group)) {
+          const events = await h.lambkin.logs.readEvents(group, stream.logStreamName);
+          if (events.some((e) => e.message.startsWith(`REPORT RequestId: ${id}`))) return id;
+        }
+        if (i > 500) throw new Error(`no REPORT line for ${id} in ${group}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
   };
 }
