@@ -2,7 +2,7 @@
  * The Lambkin runtime against AWS's own client (aws-lambda-ric@4.0.2), both as the nodejs24.x runtime on the same
  * platform in the same run: cold start (new sandboxed environment → first response) and warm invokes.
  */
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { buildRuntimeDir } from '../src/cli/commands/runtime-build.ts';
@@ -10,26 +10,11 @@ import type { FunctionSpec } from '../src/platform/environments/function-spec.ts
 import { createSandboxDriver } from '../src/platform/environments/sandbox/index.ts';
 import { Engine } from '../src/platform/invoke/engine.ts';
 import { LogStore } from '../src/platform/logs/log-store.ts';
+import { ricRuntimeDir } from '../test/conformance/ric-runtime.ts';
 import { line, summarize, type Summary } from './stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FUNCTIONS = join(ROOT, 'test/fixtures/functions');
-
-async function ricDir(dir: string): Promise<string> {
-  const ric = join(dir, 'ric');
-  await mkdir(join(ric, 'node_modules/@aws'), { recursive: true });
-  await cp(join(ROOT, 'node_modules/aws-lambda-ric'), join(ric, 'node_modules/aws-lambda-ric'), { recursive: true });
-  await cp(join(ROOT, 'node_modules/@aws/lambda-invoke-store'), join(ric, 'node_modules/@aws/lambda-invoke-store'), {
-    recursive: true,
-  });
-  await writeFile(
-    join(ric, 'bootstrap'),
-    '#!/bin/sh\nexec /var/lang/bin/node /var/runtime/node_modules/aws-lambda-ric/index.mjs\n',
-    { mode: 0o755 },
-  );
-  await chmod(ric, 0o755);
-  return ric;
-}
 
 async function measure(
   dir: string,
@@ -99,7 +84,7 @@ export async function benchRuntime(out: (s: string) => void): Promise<Record<str
   await chmod(dir, 0o755);
   try {
     await buildRuntimeDir(join(dir, 'lambkin'));
-    const ric = await ricDir(dir);
+    const ric = await ricRuntimeDir(dir);
     const tsOurs = await measure(dir, join(dir, 'lambkin'), 'ts-enum', 'ts');
     const jsOurs = await measure(dir, join(dir, 'lambkin'), 'esm-async', 'js');
     const jsRic = await measure(dir, ric, 'esm-async', 'ric');

@@ -4,10 +4,11 @@
  * error bodies and log lines are compared; intended differences are listed in docs/specification.md.
  */
 import assert from 'node:assert/strict';
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { ricRuntimeDir } from './ric-runtime.ts';
 import { buildRuntimeDir } from '../../src/cli/commands/runtime-build.ts';
 import type { InvokeResult } from '../../src/platform/invoke/types.ts';
 import { startEngine, type Harness } from '../engine/harness.ts';
@@ -23,18 +24,7 @@ async function runtimes(t: TestContext): Promise<{ lambkin: string; ric: string 
   t.after(() => rm(dir, { recursive: true, force: true }));
   const lambkin = join(dir, 'lambkin');
   await buildRuntimeDir(lambkin);
-  const ric = join(dir, 'ric');
-  await mkdir(join(ric, 'node_modules/@aws'), { recursive: true });
-  await cp(join(ROOT, 'node_modules/aws-lambda-ric'), join(ric, 'node_modules/aws-lambda-ric'), { recursive: true });
-  await cp(join(ROOT, 'node_modules/@aws/lambda-invoke-store'), join(ric, 'node_modules/@aws/lambda-invoke-store'), {
-    recursive: true,
-  });
-  await writeFile(
-    join(ric, 'bootstrap'),
-    '#!/bin/sh\nexec /var/lang/bin/node /var/runtime/node_modules/aws-lambda-ric/index.mjs\n',
-    { mode: 0o755 },
-  );
-  await chmod(ric, 0o755);
+  const ric = await ricRuntimeDir(dir);
   return { lambkin, ric };
 }
 

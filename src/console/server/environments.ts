@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { LambdaApiError } from '../../platform/api/errors.ts';
+import { sendError } from '../../platform/api/http.ts';
 import { verifySigV4, type Credentials } from '../../platform/api/sigv4.ts';
 import type { PoolEnvironmentInfo } from '../../platform/environments/pool.ts';
 
@@ -19,18 +20,7 @@ export interface EnvironmentsDeps {
 }
 
 /** The environment as the console shows it (no pid: nothing outside the host needs it). */
-export interface EnvironmentView {
-  id: string;
-  functionName: string;
-  version: string;
-  state: string;
-  busy: boolean;
-  createdAt: number;
-  lastUsedAt: number;
-  invocations: number;
-  maxMemoryUsedMb: number | null;
-  memorySizeMb: number;
-}
+export type EnvironmentView = Omit<PoolEnvironmentInfo, 'pid'>;
 
 export function handleEnvironments(
   deps: EnvironmentsDeps,
@@ -48,18 +38,9 @@ export function handleEnvironments(
       );
     if (deps.auth === 'strict') verifySigV4(req, Buffer.alloc(0), deps.credentials, deps.region);
     const name = query.get('FunctionName') ?? undefined;
-    const Environments: EnvironmentView[] = deps.list(name === '' ? undefined : name).map((e) => ({
-      id: e.id,
-      functionName: e.functionName,
-      version: e.version,
-      state: e.state,
-      busy: e.busy,
-      createdAt: e.createdAt,
-      lastUsedAt: e.lastUsedAt,
-      invocations: e.invocations,
-      maxMemoryUsedMb: e.maxMemoryUsedMb,
-      memorySizeMb: e.memorySizeMb,
-    }));
+    const Environments: EnvironmentView[] = deps
+      .list(name === '' ? undefined : name)
+      .map(({ pid: _pid, ...view }) => view);
     const body = Buffer.from(JSON.stringify({ Environments }));
     res.writeHead(200, {
       'content-type': 'application/json',
@@ -71,8 +52,6 @@ export function handleEnvironments(
   } catch (err) {
     const error =
       err instanceof LambdaApiError ? err : new LambdaApiError('ServiceException', 'Could not list the environments.');
-    const { status, headers, body } = error.toResponse(requestId);
-    res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    sendError(res, requestId, error);
   }
 }

@@ -241,7 +241,13 @@ function send(res: ServerResponse, requestId: string, response: ApiResponse): vo
   res.end(body);
 }
 
-function sendError(res: ServerResponse, requestId: string, err: LambdaApiError): void {
+/** An error that knows its wire form (Lambda's, or the Logs API's JSON 1.1 form). */
+export interface WireError {
+  toResponse(requestId: string): { status: number; headers: Record<string, string>; body: string };
+}
+
+/** Writes an error response (or drops a connection whose response has already begun). */
+export function sendError(res: ServerResponse, requestId: string, err: WireError): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

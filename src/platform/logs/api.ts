@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { debuglog } from 'node:util';
 import { LambdaApiError } from '../api/errors.ts';
+import { sendError } from '../api/http.ts';
 import { verifySigV4, type Credentials } from '../api/sigv4.ts';
 import { LogsApiError, type LogsErrorCode } from './api-errors.ts';
 import { FilterPatternError, parseFilterPattern } from './filter-pattern.ts';
@@ -384,16 +385,6 @@ class Input {
       `${n} validation error${n === 1 ? '' : 's'} detected: ${this.#violations.join('; ')}`,
     );
   }
-}
-
-function sendError(res: ServerResponse, requestId: string, err: LogsApiError): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
-    return;
-  }
-  const { status, headers, body } = err.toResponse(requestId);
-  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 /** SigV4 failures keep their AWS names; anything unexpected is logged and becomes ServiceUnavailableException. */
