@@ -35,8 +35,10 @@ function main(): void {
   const store = client === 4 ? new InvokeStore() : undefined;
   installAwsLambdaGlobal(env, store);
   const logger = patchConsole(state, logOptions(env, client));
+  const api = new RuntimeApiClient(address);
+  api.preconnect();
   const deps: RuntimeDeps = {
-    api: new RuntimeApiClient(address),
+    api,
     logger,
     state,
     env,

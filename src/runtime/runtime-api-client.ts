@@ -48,48 +48,80 @@ export class RuntimeApiClient {
   readonly target: RuntimeApiTarget;
   readonly #connection: Connection;
   readonly #hostHeader: string;
+  readonly #nextRequest: string;
+  /** The reply to a `GET /next` already sent behind the last result. */
+  #prefetched: Promise<Reply> | null = null;
 
   constructor(address: string) {
     this.target = parseRuntimeApi(address);
     this.#connection = new Connection(this.target);
     this.#hostHeader = this.target.socketPath === undefined ? address : 'localhost';
+    this.#nextRequest = `GET ${RUNTIME_PATH.next} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\n\r\n`;
+  }
+
+  /**
+   * Opens the connection now, while the handler loads: the TCP handshake and the platform's accept then cost the
+   * first `/next` nothing. A failure here is not reported: the first request connects again and reports its own.
+   */
+  preconnect(): void {
+    this.#connection.open();
   }
 
   /** The next event; rejects when the Runtime API is gone or refuses (the runtime must then exit). */
   async next(): Promise<NextInvocation> {
-    const res = await this.#connection.request(
-      `GET ${RUNTIME_PATH.next} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\n\r\n`,
-      '',
-    );
-    if (res.status !== 200) {
-      throw new Error(`the Runtime API answered GET /next with ${res.status}: ${res.body.toString().slice(0, 200)}`);
+    const prefetched = this.#prefetched;
+    this.#prefetched = null;
+    const res = await (prefetched ?? this.#connection.request([{ head: this.#nextRequest, body: '' }])[0]);
+    if (res === undefined || res.status !== 200) {
+      const detail = res === undefined ? 'nothing' : `${res.status}: ${res.body.toString().slice(0, 200)}`;
+      throw new Error(`the Runtime API answered GET /next with ${detail}`);
     }
     const id = res.headers[RUNTIME_HEADER.AwsRequestId];
     if (id === undefined || id === '') throw new Error('the Runtime API sent an event without a request id');
     return { requestId: id, headers: res.headers, body: res.body };
   }
 
-  /** Posts the result; resolves with the Runtime API's status (413 when it is too large: the platform reports it). */
+  /**
+   * Posts the result; resolves with the Runtime API's status (413 when it is too large: the platform reports it).
+   * The next `GET /next` goes out in the same write (HTTP/1.1 pipelining: the server answers in order), so the
+   * platform can hand over the next event without waiting for this runtime to read the `202` first.
+   */
   async respond(requestId: string, body: string): Promise<number> {
-    return (await this.#post(invocationPath(requestId, 'response'), body, '')).status;
+    return (await this.#postThenNext(invocationPath(requestId, 'response'), body, '')).status;
   }
 
-  /** As the official client: JSON body, an X-Ray cause when there is one, no error-type header. */
+  /** As the official client: JSON body, an X-Ray cause when there is one, no error-type header. Pipelined too. */
   async error(requestId: string, body: string, xrayCause: string | undefined): Promise<number> {
     const extra = xrayCause === undefined ? '' : `Lambda-Runtime-Function-XRay-Error-Cause: ${xrayCause}\r\n`;
-    return (await this.#post(invocationPath(requestId, 'error'), body, extra)).status;
+    return (await this.#postThenNext(invocationPath(requestId, 'error'), body, extra)).status;
   }
 
   async initError(errorType: string, body: string): Promise<number> {
     const extra = `Lambda-Runtime-Function-Error-Type: ${headerSafe(errorType)}\r\n`;
-    return (await this.#post(RUNTIME_PATH.initError, body, extra)).status;
+    const [reply] = this.#connection.request([{ head: this.#postHead(RUNTIME_PATH.initError, body, extra), body }]);
+    return (await (reply as Promise<Reply>)).status;
   }
 
-  #post(path: string, body: string, extraHeaders: string): Promise<Reply> {
-    const head =
+  #postThenNext(path: string, body: string, extraHeaders: string): Promise<Reply> {
+    if (this.#prefetched !== null) {
+      // A result without an event in between (a runtime bug): posted alone, the pending /next is kept.
+      return this.#connection.request([{ head: this.#postHead(path, body, extraHeaders), body }])[0] as Promise<Reply>;
+    }
+    const [posted, next] = this.#connection.request([
+      { head: this.#postHead(path, body, extraHeaders), body },
+      { head: this.#nextRequest, body: '' },
+    ]) as [Promise<Reply>, Promise<Reply>];
+    // Awaited by the next next(); a failure meanwhile is that call's to report, not an unhandled rejection.
+    next.catch(() => undefined);
+    this.#prefetched = next;
+    return posted;
+  }
+
+  #postHead(path: string, body: string, extraHeaders: string): string {
+    return (
       `POST ${path} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\nContent-Type: application/json\r\n` +
-      `${extraHeaders}Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n`;
-    return this.#connection.request(head, body);
+      `${extraHeaders}Content-Length: ${String(Buffer.byteLength(body))}\r\n\r\n`
+    );
   }
 }
 
@@ -104,45 +136,69 @@ function headerSafe(value: string): string {
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
-interface Pending {
+interface Outgoing {
   head: string;
   body: string;
+}
+
+interface Pending extends Outgoing {
   resolve: (reply: Reply) => void;
   reject: (err: Error) => void;
   /** Whether a retry on a fresh connection is still allowed (a kept-alive socket may have been closed meanwhile). */
   retry: boolean;
-  received: boolean;
 }
 
 /**
- * One HTTP/1.1 connection, one request at a time. The socket is unref'd while idle, so it never keeps the event loop
+ * One HTTP/1.1 connection. Requests written together go out in one write and are answered in order (pipelining);
+ * at most one batch is in flight. The socket is unref'd while no reply is awaited, so it never keeps the event loop
  * alive by itself (client 3.x watches the loop drain).
  */
 class Connection {
   readonly #target: RuntimeApiTarget;
   #socket: Socket | null = null;
-  #pending: Pending | null = null;
+  /** Requests sent and not yet answered, oldest first; the parser reads the first one's reply. */
+  #pending: Pending[] = [];
   #parser: ResponseParser | null = null;
+  /** Whether any byte of the first pending request's reply arrived on the current socket. */
+  #received = false;
 
   constructor(target: RuntimeApiTarget) {
     this.#target = target;
   }
 
-  request(head: string, body: string): Promise<Reply> {
-    if (this.#pending !== null) return Promise.reject(new Error('a Runtime API request is already in flight'));
-    return new Promise<Reply>((resolve, reject) => {
-      this.#send({ head, body, resolve, reject, retry: this.#socket !== null, received: false });
-    });
+  /** Sends `requests` in one write; one promise per request, each settled by its own reply. */
+  request(requests: Outgoing[]): Promise<Reply>[] {
+    if (this.#pending.length > 0) {
+      return requests.map(() => Promise.reject(new Error('a Runtime API request is already in flight')));
+    }
+    // A kept-alive socket may have been closed by the server meanwhile; a request pipelined behind another may find
+    // the connection closed after the first reply. Either is sent again (once) on a fresh connection.
+    const reused = this.#socket !== null;
+    const promises = requests.map(
+      (r, i) =>
+        new Promise<Reply>((resolve, reject) => {
+          this.#pending.push({ ...r, resolve, reject, retry: reused || i > 0 });
+        }),
+    );
+    this.#send();
+    return promises;
   }
 
-  #send(pending: Pending): void {
-    this.#pending = pending;
+  /** Connects ahead of the first request (unref'd: an idle connection never keeps the process alive). */
+  open(): void {
+    if (this.#socket === null) this.#connect().unref();
+  }
+
+  #send(): void {
     this.#parser = new ResponseParser();
+    this.#received = false;
     const socket = this.#socket ?? this.#connect();
     socket.ref();
     socket.cork();
-    socket.write(pending.head, 'latin1');
-    if (pending.body !== '') socket.write(pending.body, 'utf8');
+    for (const r of this.#pending) {
+      socket.write(r.head, 'latin1');
+      if (r.body !== '') socket.write(r.body, 'utf8');
+    }
     socket.uncork();
   }
 
@@ -164,50 +220,57 @@ class Connection {
     return socket;
   }
 
-  #data(socket: Socket, chunk: Buffer): void {
-    const pending = this.#pending;
-    const parser = this.#parser;
-    if (pending === null || parser === null || socket !== this.#socket) return;
-    pending.received = true;
-    const reply = parser.push(chunk);
-    if (reply === null) return;
-    this.#finish(socket, parser.keepAlive, reply);
-  }
-
-  #finish(socket: Socket, keepAlive: boolean, reply: Reply): void {
-    const pending = this.#pending;
-    this.#pending = null;
-    this.#parser = null;
-    if (keepAlive) {
-      socket.unref();
-    } else {
-      this.#socket = null;
-      socket.destroy();
+  #data(socket: Socket, chunk: Buffer | undefined): void {
+    if (socket !== this.#socket) return;
+    this.#received = true;
+    let bytes = chunk;
+    while (bytes !== undefined && bytes.length > 0) {
+      const parser = this.#parser;
+      const pending = this.#pending[0];
+      if (parser === null || pending === undefined) return;
+      const reply = parser.push(bytes);
+      if (reply === null) return;
+      bytes = parser.rest();
+      this.#received = bytes.length > 0;
+      this.#pending.shift();
+      const keepAlive = parser.keepAlive;
+      this.#parser = this.#pending.length > 0 && keepAlive ? new ResponseParser() : null;
+      if (this.#pending.length === 0 && keepAlive) socket.unref();
+      if (!keepAlive) {
+        // The server closes after this reply: the requests behind it go out again on a fresh connection.
+        this.#socket = null;
+        socket.destroy();
+        pending.resolve(reply);
+        if (this.#pending.length > 0) this.#send();
+        return;
+      }
+      pending.resolve(reply);
     }
-    pending?.resolve(reply);
   }
 
   #closed(socket: Socket, err: Error): void {
     if (socket !== this.#socket) return;
     this.#socket = null;
     socket.destroy();
-    const pending = this.#pending;
-    if (pending === null) return;
+    const first = this.#pending[0];
+    if (first === undefined) return;
     // A body that runs until the connection closes is complete now.
     const reply = this.#parser?.end() ?? null;
     if (reply !== null) {
-      this.#pending = null;
-      this.#parser = null;
-      pending.resolve(reply);
+      this.#pending.shift();
+      first.resolve(reply);
+      if (this.#pending.length > 0) this.#send();
       return;
     }
-    if (pending.retry && !pending.received) {
-      this.#send({ ...pending, retry: false });
+    if (first.retry && !this.#received) {
+      for (const p of this.#pending) p.retry = false;
+      this.#send();
       return;
     }
-    this.#pending = null;
+    const failed = this.#pending;
+    this.#pending = [];
     this.#parser = null;
-    pending.reject(err);
+    for (const p of failed) p.reject(err);
   }
 }
 
@@ -221,7 +284,7 @@ export class ResponseParser {
   #chunks: Buffer[] = [];
   keepAlive = true;
 
-  /** Feeds bytes; returns the reply once it is complete (later bytes are ignored). */
+  /** Feeds bytes; returns the reply once it is complete (the bytes after it: {@link rest}). */
   push(chunk: Buffer): Reply | null {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     for (;;) {
@@ -237,7 +300,7 @@ export class ResponseParser {
       if (this.#mode === 'length') {
         if (this.#buffer.length < this.#remaining) return null;
         this.#chunks.push(this.#buffer.subarray(0, this.#remaining));
-        this.#buffer = Buffer.alloc(0);
+        this.#buffer = this.#buffer.subarray(this.#remaining);
         return this.#reply();
       }
       if (this.#mode === 'close') {
@@ -260,13 +323,23 @@ export class ResponseParser {
       if (size === 0) {
         // The last chunk, then trailer lines (maybe none) and an empty line.
         const rest = this.#buffer.subarray(lineEnd + 2);
-        if (rest.length >= 2 && rest[0] === 0x0d && rest[1] === 0x0a) return this.#reply();
-        if (rest.indexOf(CRLFCRLF) === -1) return null;
+        if (rest.length >= 2 && rest[0] === 0x0d && rest[1] === 0x0a) {
+          this.#buffer = rest.subarray(2);
+          return this.#reply();
+        }
+        const end = rest.indexOf(CRLFCRLF);
+        if (end === -1) return null;
+        this.#buffer = rest.subarray(end + 4);
         return this.#reply();
       }
       this.#buffer = this.#buffer.subarray(lineEnd + 2);
       this.#remaining = size;
     }
+  }
+
+  /** The bytes after a complete reply: the start of the next one (pipelined requests). */
+  rest(): Buffer {
+    return this.#buffer;
   }
 
   /** The connection closed: a close-delimited body is complete; anything else was cut short (null). */

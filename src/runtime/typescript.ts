@@ -21,13 +21,16 @@
  */
 
 import {
+  cacheEntry,
   COMPILE_CACHE_ENV,
   compileCacheKey,
   compileCacheSubdir,
   compileTypeScript,
+  entryModuleSyntax,
+  hasModuleSyntax,
 } from '../protocol/typescript-cache.ts';
 
-export { hash } from '../protocol/typescript-cache.ts';
+export { hash, hasModuleSyntax } from '../protocol/typescript-cache.ts';
 
 const fs = process.getBuiltinModule('node:fs');
 const nodeModule = process.getBuiltinModule('node:module');
@@ -50,6 +53,13 @@ export function installTypeScript(env: NodeJS.ProcessEnv): void {
   cacheDir = path.join(env[COMPILE_CACHE_ENV] || '/tmp/.lambkin-cache', compileCacheSubdir(process.version));
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
+      // The usual case first, without the cost of Node's "not found" error: a relative import from a TypeScript
+      // file that names no existing file, and a TypeScript file that it means.
+      const parent = context.parentURL;
+      if (parent !== undefined && TS_FILE.test(parent) && (specifier.startsWith('./') || specifier.startsWith('../'))) {
+        const meant = typeScriptFileMeant(new URL(specifier, parent).href);
+        if (meant !== undefined) return nextResolve(meant, context);
+      }
       try {
         return nextResolve(specifier, context);
       } catch (err) {
@@ -81,6 +91,21 @@ export function installTypeScript(env: NodeJS.ProcessEnv): void {
   });
 }
 
+/** JavaScript forms Node itself may find for an extensionless specifier (CommonJS resolution). */
+const NODE_EXTENSIONS = ['.js', '.json', '.node', '.cjs', '.mjs'];
+
+/**
+ * The TypeScript file an import of `base` means when Node can find nothing there itself (no such file or directory,
+ * and for an extensionless name none of the JavaScript forms); undefined otherwise, or when no candidate exists.
+ */
+function typeScriptFileMeant(base: string): string | undefined {
+  if (base.includes('?') || base.includes('#')) return undefined;
+  const file = fileURLToPath(base);
+  if (fs.statSync(file, { throwIfNoEntry: false }) !== undefined) return undefined;
+  if (path.extname(file) === '' && NODE_EXTENSIONS.some((ext) => isFile(file + ext))) return undefined;
+  return typeScriptCandidates(base).find((candidate) => isFile(fileURLToPath(candidate)));
+}
+
 /** Relative specifiers to retry, in order, when Node cannot resolve `base` from a TypeScript file. */
 export function typeScriptCandidates(base: string): string[] {
   const ext = /\.[cm]?js$/.exec(base)?.[0];
@@ -97,7 +122,7 @@ export function typeScriptCandidates(base: string): string[] {
 export function compile(source: string, url: string): string {
   const key = compileCacheKey(url, source);
   const cached = cacheDir === undefined ? undefined : readCached(path.join(cacheDir, key));
-  const code = cached ?? withoutExperimentalWarning(() => transform(source, url));
+  const code = cached ?? cacheEntry(withoutExperimentalWarning(() => transform(source, url)));
   if (cached === undefined && cacheDir !== undefined) writeCached(cacheDir, key, code);
   // Source maps cost time at every module load: on only once a module needs one.
   if (!process.sourceMapsEnabled && code.includes('//# sourceMappingURL=data:')) process.setSourceMapsEnabled(true);
@@ -114,7 +139,7 @@ export function formatOf(file: string, code: string): 'module' | 'commonjs' {
   if (file.endsWith('.cts')) return 'commonjs';
   const type = packageType(path.dirname(file));
   if (type === 'module' || type === 'commonjs') return type;
-  return hasModuleSyntax(code) ? 'module' : 'commonjs';
+  return (entryModuleSyntax(code) ?? hasModuleSyntax(code)) ? 'module' : 'commonjs';
 }
 
 const packageTypes = new Map<string, string | undefined>();
@@ -125,10 +150,13 @@ export function packageType(dir: string): string | undefined {
   let type: string | undefined;
   const pj = path.join(dir, 'package.json');
   let text: string | undefined;
-  try {
-    text = fs.readFileSync(pj, 'utf8');
-  } catch {
-    text = undefined;
+  // Looked up first: most directories have none, and a failed read costs an exception.
+  if (isFile(pj)) {
+    try {
+      text = fs.readFileSync(pj, 'utf8');
+    } catch {
+      text = undefined;
+    }
   }
   if (text !== undefined) {
     try {
@@ -142,25 +170,6 @@ export function packageType(dir: string): string | undefined {
   }
   packageTypes.set(dir, type);
   return type;
-}
-
-/**
- * Whether compiled JavaScript needs the ES module grammar (import/export declarations, import.meta, top-level
- * await): as Node's own detection, by compiling it as a script.
- */
-export function hasModuleSyntax(code: string): boolean {
-  const { Script } = process.getBuiltinModule('node:vm');
-  try {
-    new Script(code);
-    return false;
-  } catch (err) {
-    return (
-      err instanceof SyntaxError &&
-      /Cannot use import statement|Unexpected token 'export'|import\.meta|await is only valid|Cannot use 'import\.meta'/.test(
-        err.message,
-      )
-    );
-  }
 }
 
 function isFile(file: string): boolean {

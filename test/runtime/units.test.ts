@@ -27,6 +27,7 @@ import {
   parseHandler,
 } from '../../src/runtime/handler-loader.ts';
 import { formatOf, hash, hasModuleSyntax, typeScriptCandidates } from '../../src/runtime/typescript.ts';
+import { cacheEntry, entryModuleSyntax } from '../../src/protocol/typescript-cache.ts';
 import { parseRuntimeApi, ResponseParser } from '../../src/runtime/runtime-api-client.ts';
 import { serializeResult } from '../../src/runtime/invocation.ts';
 
@@ -377,6 +378,23 @@ test('HTTP replies: Content-Length, chunked with trailers, 1xx skipped, split an
     assert.equal(closing.reply?.status, 413);
     assert.equal(closing.parser.keepAlive, false);
   }
+  // Pipelined replies in one read: each parser stops at its reply's end and hands over the rest.
+  const both = new ResponseParser();
+  const twoReplies =
+    'HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}' +
+    'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r2\r\nContent-Length: 4\r\n\r\nnext';
+  assert.equal(both.push(Buffer.from(twoReplies))?.status, 202);
+  const second = new ResponseParser();
+  const after = second.push(both.rest());
+  assert.equal(after?.headers['lambda-runtime-aws-request-id'], 'r2');
+  assert.equal(after?.body.toString(), 'next');
+  assert.equal(second.rest().length, 0);
+  const chunkedThenMore = new ResponseParser();
+  chunkedThenMore.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nHTTP/1.1'));
+  assert.equal(chunkedThenMore.rest().toString(), 'HTTP/1.1');
+  const trailersThenMore = new ResponseParser();
+  trailersThenMore.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n\r\nHTTP'));
+  assert.equal(trailersThenMore.rest().toString(), 'HTTP');
   const untilClose = new ResponseParser();
   assert.equal(untilClose.push(Buffer.from('HTTP/1.0 200 OK\r\n\r\npart')), null);
   assert.equal(untilClose.push(Buffer.from('ial')), null);
@@ -399,6 +417,16 @@ test('TypeScript files: module format by extension, package.json type, then synt
   assert.equal(hasModuleSyntax('await 1;'), true);
   assert.equal(hasModuleSyntax('const x = 1;'), false);
   assert.equal(hasModuleSyntax('const x = ;'), false, 'a syntax error is not module syntax');
+  // A cache entry says once whether its code is module syntax, so a cold start need not parse it to find out.
+  const esm = cacheEntry('export const a = 1;');
+  const cjs = cacheEntry('exports.a = 1;');
+  assert.equal(entryModuleSyntax(esm), true);
+  assert.equal(entryModuleSyntax(cjs), false);
+  assert.equal(entryModuleSyntax('exports.a = 1;'), undefined, 'an entry without the line (an older cache)');
+  assert.equal(esm.split('\n')[0], 'export const a = 1;', 'the code keeps its lines');
+  assert.equal(formatOf(join(dir, 'b.ts'), cacheEntry('const b = 1; export {};')), 'module');
+  assert.equal(formatOf(join(dir, 'b.ts'), cjs), 'commonjs');
+  assert.equal(formatOf(join(dir, 'esm/sub/b.ts'), cjs), 'module', "the package's type still comes first");
   assert.match(hash('a'), /^[0-9a-f]{16}$/);
   assert.notEqual(hash('file:///a.ts\0x'), hash('file:///b.ts\0x'));
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { compileCacheKey, compileCacheSubdir, compileTypeScript } from '../../protocol/typescript-cache.ts';
+import { cacheEntry, compileCacheKey, compileCacheSubdir, compileTypeScript } from '../../protocol/typescript-cache.ts';
 import type { ArchiveRef } from '../environments/function-spec.ts';
 import { ExtractionCache } from './extraction-cache.ts';
 import { buildZip, fileEntry, symlinkEntry, type TestZipEntry } from './test-zip.ts';
@@ -161,7 +161,7 @@ test('cache: TypeScript is compiled once per code into the cache the runtime rea
   ] as const) {
     const url = pathToFileURL(`/var/task/${rel}`).href;
     const compiled = await readFile(join(sub, compileCacheKey(url, source)), 'utf8');
-    assert.equal(compiled, compileTypeScript(stripTypeScriptTypes, source, url), rel);
+    assert.equal(compiled, cacheEntry(compileTypeScript(stripTypeScriptTypes, source, url)), rel);
   }
   assert.equal((await readdir(sub)).length, 2, 'files that do not compile and node_modules are left to the runtime');
   assert.equal(await cache.compileCacheDir(code), out, 'reused');

@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { TASK_ROOT } from '../../protocol/environment.ts';
-import { compileCacheKey, compileCacheSubdir, compileTypeScript } from '../../protocol/typescript-cache.ts';
+import { cacheEntry, compileCacheKey, compileCacheSubdir, compileTypeScript } from '../../protocol/typescript-cache.ts';
 
 const TS_FILE = /\.[cm]?ts$/;
 /** Files larger than this are left to the runtime (Lambda's own limit is the 250 MB of the whole code). */
@@ -109,7 +109,7 @@ async function run({ taskDir, outDir }: Job): Promise<number> {
         continue;
       }
       if (count === 0) await mkdir(dir, { recursive: true, mode: 0o755 });
-      await writeFile(join(dir, compileCacheKey(url, source)), code, { mode: 0o644 });
+      await writeFile(join(dir, compileCacheKey(url, source)), cacheEntry(code), { mode: 0o644 });
       count++;
     }
   };
