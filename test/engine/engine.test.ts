@@ -137,7 +137,8 @@ test('bootstrap: state is kept across warm invokes; missing or non-executable bo
 test('timeout: the environment is killed, the caller gets Sandbox.Timedout, the next invoke is cold', async (t) => {
   const h = await startEngine(t);
   const spec = h.spec({ name: 'slow', code: 'sleep', timeoutSec: 1 });
-  const r = await h.invoke(spec, '30', true);
+  // A duration no other test sleeps for: the process check below must not see another file's sandbox.
+  const r = await h.invoke(spec, '37', true);
   assert.equal(r.functionError, 'Unhandled');
   assert.deepEqual(json(r.payload), {
     errorType: 'Sandbox.Timedout',
@@ -151,7 +152,7 @@ test('timeout: the environment is killed, the caller gets Sandbox.Timedout, the 
   const again = await h.invoke(spec, '0', true);
   assert.equal(again.payload.toString(), '"slept 0"');
   assert.ok(again.report?.initDurationMs !== undefined, 'a fresh environment after a timeout');
-  assert.deepEqual(await processesWith(`sleep 30`), []);
+  assert.deepEqual(await processesWith(`sleep 37`), []);
 });
 
 test('never responds: a runtime that takes the event and never answers times out', async (t) => {

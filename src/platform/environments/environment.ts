@@ -341,9 +341,6 @@ export class Environment {
     const { spec } = this;
     const settings = this.#deps.settings;
     const started = performance.now();
-    this.#writer = await this.#deps.logs.openStream(spec.logGroup, this.#streamName);
-    this.#capture = new LogCapture(this.#writer);
-    this.#capture.setTail(tail);
 
     const fail = (errorType: string, message: string) => {
       if (this.#state !== 'Failed') this.#transition('Failed');
@@ -355,11 +352,48 @@ export class Environment {
       };
     };
 
-    const [taskDir, optDir, compileCacheDir] = await Promise.all([
-      this.#deps.cache.codeDir(spec.code),
-      this.#deps.cache.optDir(spec.layers),
-      this.#deps.cache.compileCacheDir(spec.code),
+    const init: { error: { errorType: string; body: Buffer } | null } = { error: null };
+    const { promise: readyOrError, resolve: resolveReady } = Promise.withResolvers<'ready' | 'init-error'>();
+    let socketPath: string | undefined;
+    if (settings.network === 'isolated') {
+      await mkdir(settings.stateDir, { recursive: true });
+      socketPath = join(settings.stateDir, `rapi-${this.id}.sock`);
+    }
+    // What does not depend on each other starts at once (each is a round trip through the thread pool or a
+    // listen): the Runtime API, the log stream, the code, layers and compiled-TypeScript directories.
+    const [rapi, writer, dirs] = await Promise.allSettled([
+      this.#deps.startRuntimeApi({
+        ...(socketPath !== undefined ? { socketPath } : {}),
+        events: {
+          onReady: () => {
+            resolveReady('ready');
+          },
+          onInitError: (e) => {
+            init.error = e;
+            resolveReady('init-error');
+          },
+          onInvokeEnd: (id) => {
+            if (this.#running?.requestId === id) this.#running.ended('next');
+          },
+        },
+      }),
+      this.#deps.logs.openStream(spec.logGroup, this.#streamName),
+      Promise.all([
+        this.#deps.cache.codeDir(spec.code),
+        this.#deps.cache.optDir(spec.layers),
+        this.#deps.cache.compileCacheDir(spec.code),
+      ]),
     ]);
+    // Kept even when another step failed, so that dispose() closes them.
+    if (rapi.status === 'fulfilled') this.#rapi = rapi.value;
+    if (writer.status === 'fulfilled') this.#writer = writer.value;
+    if (rapi.status === 'rejected') throw rapi.reason;
+    if (writer.status === 'rejected') throw writer.reason;
+    if (dirs.status === 'rejected') throw dirs.reason;
+    this.#capture = new LogCapture(writer.value);
+    this.#capture.setTail(tail);
+    const [taskDir, optDir, compileCacheDir] = dirs.value;
+
     const managed = MANAGED_NODE_RUNTIMES[spec.runtime] !== undefined;
     const entrypoint = await findBootstrap(taskDir, optDir, managed ? settings.managedRuntimeDir : null);
     if (entrypoint === null) {
@@ -370,30 +404,7 @@ export class Environment {
       this.#capture.platformLine(`Error: ${message}`);
       return fail(PLATFORM_ERROR.InvalidEntrypoint, message);
     }
-
-    const init: { error: { errorType: string; body: Buffer } | null } = { error: null };
-    const { promise: readyOrError, resolve: resolveReady } = Promise.withResolvers<'ready' | 'init-error'>();
-    let socketPath: string | undefined;
-    if (settings.network === 'isolated') {
-      await mkdir(settings.stateDir, { recursive: true });
-      socketPath = join(settings.stateDir, `rapi-${this.id}.sock`);
-    }
-    this.#rapi = await this.#deps.startRuntimeApi({
-      ...(socketPath !== undefined ? { socketPath } : {}),
-      events: {
-        onReady: () => {
-          resolveReady('ready');
-        },
-        onInitError: (e) => {
-          init.error = e;
-          resolveReady('init-error');
-        },
-        onInvokeEnd: (id) => {
-          if (this.#running?.requestId === id) this.#running.ended('next');
-        },
-      },
-    });
-    const runtimeApi = settings.network === 'isolated' ? ISOLATED_RUNTIME_API : this.#rapi.address;
+    const runtimeApi = settings.network === 'isolated' ? ISOLATED_RUNTIME_API : rapi.value.address;
     const env = buildEnvironment(spec, {
       region: settings.region,
       runtimeApi,
