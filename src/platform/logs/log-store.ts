@@ -8,7 +8,7 @@
  * readers merge streams and page through them by position. Reads by range go through a per-stream `StreamIndex`.
  */
 import { EventEmitter } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StreamIndex } from './stream-index.ts';
@@ -89,6 +89,8 @@ export class LogStore {
   readonly #root: string;
   readonly #emitter = new EventEmitter();
   readonly #indexes = new Map<string, StreamIndex>();
+  /** Group directories known to exist. */
+  readonly #groupDirs = new Set<string>();
 
   constructor(rootDir: string) {
     this.#root = rootDir;
@@ -97,7 +99,11 @@ export class LogStore {
 
   async openStream(group: string, stream: string): Promise<LogStreamWriter> {
     const dir = join(this.#root, encodeURIComponent(group));
-    await mkdir(dir, { recursive: true });
+    // Once per group and process (a cold start need not wait for it again); a group deleted meanwhile is made again.
+    if (!this.#groupDirs.has(dir) || !existsSync(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#groupDirs.add(dir);
+    }
     return new LogStreamWriter(group, stream, join(dir, `${encodeURIComponent(stream)}.jsonl`), this.#emitter);
   }
 
