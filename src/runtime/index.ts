@@ -47,8 +47,12 @@ function main(): void {
     store,
   };
   // Not awaited at the top level: when the handler leaves a promise pending and nothing else to do, Node must be
-  // free to exit (0), as it does under AWS's client.
-  void (client === 3 ? runV3(deps) : runV4(deps));
+  // free to exit (0), as it does under AWS's client. Started on the next tick: net.connect issues its connect() on a
+  // tick of its own, queued just before, so the TCP handshake runs while the handler loads (its loading is
+  // synchronous and would otherwise come first).
+  process.nextTick(() => {
+    void (client === 3 ? runV3(deps) : runV4(deps));
+  });
 }
 
 main();

@@ -135,6 +135,8 @@ function headerSafe(value: string): string {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Where replies are read; each read is copied out before the next can land (see `Connection.#connect`). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 interface Outgoing {
   head: string;
@@ -204,12 +206,20 @@ class Connection {
 
   #connect(): Socket {
     const t = this.#target;
+    // Replies are read into one buffer and handed over as they arrive (`onread`): no readable-stream machinery on
+    // this path. The parser keeps what it needs, so each read's bytes are copied out of the shared buffer.
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Uint8Array): boolean => {
+        if (this.#socket === socket) this.#data(socket, Buffer.from(buf.subarray(0, n)));
+        return true;
+      },
+    };
     const socket =
-      t.socketPath === undefined ? net.connect({ host: t.host, port: t.port }) : net.connect({ path: t.socketPath });
+      t.socketPath === undefined
+        ? net.connect({ host: t.host, port: t.port, onread })
+        : net.connect({ path: t.socketPath, onread });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.#data(socket, chunk);
-    });
     socket.on('error', (err) => {
       this.#closed(socket, err);
     });
