@@ -8,6 +8,10 @@
  * request, a small response parser (Content-Length, chunked, or until close; 1xx skipped), header values read as
  * UTF-8 (a client context may hold any text). That costs a fraction of node:http, and node:http is then loaded only
  * by streaming handlers. `AWS_LAMBDA_RUNTIME_API` is `host:port`; an absolute path is taken as a Unix socket.
+ *
+ * A result and the next `GET /next` go out in one write (HTTP/1.1 pipelining; the Runtime API answers in order, on
+ * AWS as on Lambkin), so the platform can hand over the next event without waiting for this process to read the
+ * `202` first. The connection is opened at start, while the handler loads.
  */
 import type { Socket } from 'node:net';
 import { RUNTIME_HEADER, RUNTIME_PATH } from '../protocol/runtime-api.ts';
