@@ -4,11 +4,13 @@
  * `invoke()` → the runtime's `GET /next` → `POST /{id}/response` → outcome, with one keep-alive connection.
  * The runtime side runs in a worker thread (its own event loop, as a separate process would be).
  *
- *   node bench/runtime-api-server.ts [N=20000] [--client=http|raw] [--payload=BYTES]
+ *   node bench/runtime-api-server.ts [N=20000] [--client=http|raw|pipeline] [--payload=BYTES]
  *
  * `http`: node:http with a keep-alive Agent (a Node runtime). `raw`: hand-written HTTP/1.1 over one socket (close
- * to what the native C++ client costs, so the figure is mostly the server's). The server thread's CPU time per
- * invoke is printed too: it varies far less than latency on a busy machine.
+ * to what the native C++ client costs, so the figure is mostly the server's). `pipeline`: as `raw`, but each result
+ * goes out with the next `GET /next` in one write, as Lambkin's runtime sends them (the server then answers the
+ * result's `202` together with the next event). The server thread's CPU time per invoke is printed too: it varies
+ * far less than latency on a busy machine.
  */
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
@@ -17,7 +19,7 @@ import { RuntimeApiServer } from '../src/platform/runtime-api/server.ts';
 
 interface RuntimeData {
   address: string;
-  client: 'http' | 'raw';
+  client: 'http' | 'raw' | 'pipeline';
 }
 
 const NEXT = '/2018-06-01/runtime/invocation/next';
@@ -56,10 +58,10 @@ function httpRuntime(host: string, port: number): void {
 }
 
 /** One socket, requests written by hand; replies parsed just enough (Content-Length framing). */
-function rawRuntime(host: string, port: number): void {
+function rawRuntime(host: string, port: number, pipeline: boolean): void {
   const socket = connect({ host, port, noDelay: true });
   let buffer: Buffer = Buffer.alloc(0);
-  let waiting: 'next' | 'post' = 'next';
+  let waiting: 'next' | 'post' | 'both' = 'next';
   const ask = () => {
     waiting = 'next';
     socket.write(`GET ${NEXT} HTTP/1.1\r\nHost: rapi\r\n\r\n`);
@@ -77,12 +79,17 @@ function rawRuntime(host: string, port: number): void {
       buffer = buffer.subarray(headEnd + 4 + length);
       if (waiting === 'next') {
         const id = /lambda-runtime-aws-request-id: *([^\r]+)/i.exec(head)?.[1] ?? '';
-        waiting = 'post';
+        waiting = pipeline ? 'both' : 'post';
+        socket.cork();
         socket.write(
           `POST ${responsePath(id)} HTTP/1.1\r\nHost: rapi\r\nContent-Type: application/json\r\n` +
             `Content-Length: ${body.length}\r\n\r\n`,
         );
         socket.write(body);
+        if (pipeline) socket.write(`GET ${NEXT} HTTP/1.1\r\nHost: rapi\r\n\r\n`);
+        socket.uncork();
+      } else if (waiting === 'both') {
+        waiting = 'next';
       } else {
         ask();
       }
@@ -99,7 +106,7 @@ function percentile(sorted: Float64Array, p: number): number {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 20_000);
-  const client = args.includes('--client=raw') ? 'raw' : 'http';
+  const client = args.includes('--client=raw') ? 'raw' : args.includes('--client=pipeline') ? 'pipeline' : 'http';
   const payloadBytes = Number(/^--payload=(\d+)$/.exec(args.find((a) => a.startsWith('--payload=')) ?? '')?.[1] ?? 64);
   const payload = Buffer.alloc(payloadBytes, 0x61);
   const api = await RuntimeApiServer.start({ host: '127.0.0.1', port: 0 });
@@ -147,7 +154,7 @@ if (isMainThread) {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon);
   const port = Number(address.slice(colon + 1));
-  if (client === 'raw') rawRuntime(host, port);
+  if (client === 'raw' || client === 'pipeline') rawRuntime(host, port, client === 'pipeline');
   else httpRuntime(host, port);
   parentPort?.unref();
 }

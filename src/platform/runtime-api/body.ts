@@ -1,12 +1,12 @@
 /**
  * @module platform/runtime-api/body
- * Reading the bodies a runtime posts (`/response`, `/error`, `/init/error`) with a byte limit, without a closure per
- * request: the server creates its requests as {@link RuntimeApiRequest} (an `IncomingMessage` with a slot for the
- * reader), and the stream listeners are module-level functions that find the reader through `this`.
+ * Reading the bodies a runtime posts (`/response`, `/error`, `/init/error`) with a byte limit. A {@link BodyReader} is
+ * the request's `reader` (see `http1.ts`): the connection hands it each piece of the body as it is parsed, then the
+ * end or the cut, with no stream or closure per request.
  *
  * The reader only moves bytes; what a complete, oversize or cut-short body means is the {@link BodySink}'s call.
  */
-import { IncomingMessage, type ServerResponse } from 'node:http';
+import type { BodyHandler, Http1Request, Http1Response } from './http1.ts';
 
 /** What a body is read for; the sink decides what each one means. */
 export type BodyPurpose = 'response' | 'stream' | 'error' | 'init-error';
@@ -21,8 +21,8 @@ export interface BodySink<T> {
   /** The body passed `reader.limit`. The reader holds at most `limit` bytes and discards the rest. */
   bodyOverLimit(reader: BodyReader<T>): void;
   /**
-   * The body was cut short. `onWire`: the socket is still there (the client half-closed mid-body), so an error reply
-   * can still be written to `reader.res`.
+   * The body was cut short. `onWire`: the socket is still there (the client half-closed mid-body, or its chunked
+   * framing broke), so an error reply can still be written to `reader.res`.
    */
   bodyCut(reader: BodyReader<T>, onWire: boolean): void;
 }
@@ -30,21 +30,13 @@ export interface BodySink<T> {
 /** After a body passed its limit, this many more bytes are read and dropped before the connection is cut. */
 const DISCARD_LIMIT = 64 * 1024 * 1024;
 
-/** The server's request class (`createServer({ IncomingMessage: RuntimeApiRequest })`). */
-export class RuntimeApiRequest extends IncomingMessage {
-  /** The request carried `Expect: 100-continue` and no `100 Continue` was sent yet. */
-  awaitingContinue = false;
-  /** Set while the body is read. */
-  reader: BodyReader<unknown> | null = null;
-}
-
 /**
  * Collects one request body up to `limit` bytes. For `stream` bodies every chunk also goes to `onChunk` as it
  * arrives. Never holds more than `limit` bytes.
  */
-export class BodyReader<T> {
-  readonly req: RuntimeApiRequest;
-  readonly res: ServerResponse;
+export class BodyReader<T> implements BodyHandler {
+  readonly req: Http1Request;
+  readonly res: Http1Response;
   readonly purpose: BodyPurpose;
   /** What the body belongs to (the server's invocation record). */
   readonly target: T;
@@ -59,8 +51,8 @@ export class BodyReader<T> {
   #state: BodyState = 'reading';
 
   constructor(
-    req: RuntimeApiRequest,
-    res: ServerResponse,
+    req: Http1Request,
+    res: Http1Response,
     purpose: BodyPurpose,
     target: T,
     limit: number,
@@ -88,9 +80,6 @@ export class BodyReader<T> {
       req.awaitingContinue = false;
       this.res.writeContinue();
     }
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
   }
 
   /** The body read so far (the whole body once complete). */
@@ -117,19 +106,11 @@ export class BodyReader<T> {
     this.#size = 0;
   }
 
-  /** The connection ended mid-body while the socket can still answer (see `clientError` in the server). */
-  cutOnWire(): void {
-    if (this.#state !== 'reading') return;
-    this.#state = 'cut';
-    this.#detach();
-    this.#sink.bodyCut(this, true);
-  }
-
   data(chunk: Buffer): void {
     if (this.#state !== 'reading') {
       if (this.#state === 'over') {
         this.#discarded += chunk.length;
-        if (this.#discarded > DISCARD_LIMIT) this.req.socket.destroy();
+        if (this.#discarded > DISCARD_LIMIT) this.res.destroy();
       }
       return;
     }
@@ -160,25 +141,14 @@ export class BodyReader<T> {
     this.#sink.bodyComplete(this);
   }
 
-  close(): void {
+  cut(onWire: boolean): void {
     this.#detach();
     if (this.#state !== 'reading') return;
     this.#state = 'cut';
-    this.#sink.bodyCut(this, false);
+    this.#sink.bodyCut(this, onWire);
   }
 
   #detach(): void {
     if (this.req.reader === this) this.req.reader = null;
   }
-}
-
-// Listeners shared by every request: `this` is the request (EventEmitter calls listeners with the emitter).
-function onData(this: RuntimeApiRequest, chunk: Buffer): void {
-  this.reader?.data(chunk);
-}
-function onEnd(this: RuntimeApiRequest): void {
-  this.reader?.end();
-}
-function onClose(this: RuntimeApiRequest): void {
-  this.reader?.close();
 }

@@ -1077,3 +1077,448 @@ test('close(): ends a long-polling /next and idle connections; idempotent', asyn
   await assert.rejects(polling);
   await closed;
 });
+
+// ── the HTTP/1.1 layer: pipelining, the held 202, hostile input ───────────────────────────────────────────────
+
+/** A raw connection kept open: what was received so far, each read as it came, and helpers to wait for more. */
+interface RawSession {
+  write(bytes: string | Buffer): void;
+  end(): void;
+  text(): string;
+  /** Each `data` event's bytes, as received (a write of the server usually arrives as one). */
+  reads: Buffer[];
+  until(pattern: RegExp): Promise<void>;
+  closed: Promise<void>;
+}
+
+async function rawSession(t: TestContext, api: RuntimeApiServer): Promise<RawSession> {
+  const socket = connect(target(api) as { host: string; port: number });
+  socket.setNoDelay(true);
+  t.after(() => socket.destroy());
+  const reads: Buffer[] = [];
+  socket.on('data', (d: Buffer) => reads.push(d));
+  socket.on('error', () => undefined);
+  const closed = once(socket, 'close').then(() => undefined);
+  await once(socket, 'connect');
+  const text = () => Buffer.concat(reads).toString('latin1');
+  return {
+    write: (bytes) => socket.write(bytes),
+    end: () => socket.end(),
+    text,
+    reads,
+    until: async (pattern) => {
+      await until(() => pattern.test(text()));
+      assert.match(text(), pattern);
+    },
+    closed,
+  };
+}
+
+const rawPost = (id: string, body: string, action = 'response') =>
+  `POST ${BASE}/invocation/${id}/${action} HTTP/1.1\r\nHost: rapi\r\nContent-Type: application/json\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+const rawNext = `GET ${NEXT} HTTP/1.1\r\nHost: rapi\r\n\r\n`;
+
+/** The status codes of the replies in `text`, in order (interim 100s included). */
+function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+}
+
+/** The bodies of the JSON error replies in `text`, parsed. */
+function jsonErrors(text: string): { errorType: string; errorMessage: string }[] {
+  const found: { errorType: string; errorMessage: string }[] = [];
+  for (const m of text.matchAll(/HTTP\/1\.1 (4\d\d) [^\r]*\r\n([\s\S]*?)\r\n\r\n/g)) {
+    const head = m[2] ?? '';
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+    assert.match(head, /content-type: application\/json/i);
+    const start = (m.index ?? 0) + m[0].length;
+    found.push(JSON.parse(text.slice(start, start + length)) as { errorType: string; errorMessage: string });
+  }
+  return found;
+}
+
+test('coalescing: a result with GET /next pipelined behind it → its 202 waits, then leaves in one write with the event', async (t) => {
+  const ends: string[] = [];
+  const api = await start(t, { onInvokeEnd: (id) => ends.push(id) });
+  const s = await rawSession(t, api);
+  const first = api.invoke(inv('c1'));
+  s.write(rawNext);
+  await s.until(/lambda-runtime-aws-request-id: c1[\s\S]*\{"a":1\}$/);
+  const before = s.reads.length;
+  // The result and the next /next in one write, as Lambkin's runtime sends them.
+  s.write(rawPost('c1', '"one"') + rawNext);
+  const result = await first;
+  assert.deepEqual(result, {
+    kind: 'response',
+    body: Buffer.from('"one"'),
+    contentType: 'application/json',
+    streamed: false,
+  });
+  assert.deepEqual(ends, ['c1'], 'the pipelined /next ended the invoke');
+  assert.equal(s.reads.length, before, 'no 202 yet');
+  // The platform hands out the next event at once (a queued invoke): the 202 leaves with it.
+  const second = api.invoke(inv('c2', { payload: Buffer.from('{"n":2}') }));
+  await s.until(/\{"n":2\}$/);
+  assert.equal(s.reads.length, before + 1, 'the 202 and the event arrived in one read');
+  const got = (s.reads[before] ?? Buffer.alloc(0)).toString('latin1');
+  assert.match(got, /^HTTP\/1\.1 202 Accepted\r\n[\s\S]*\r\n\r\n\{"status":"OK"\}\n/);
+  assert.match(got, /\nHTTP\/1\.1 200 OK\r\n[\s\S]*lambda-runtime-aws-request-id: c2\r\n[\s\S]*\r\n\r\n\{"n":2\}$/);
+  // Not pipelined: the 202 comes at once, with no invocation waiting.
+  const before2 = s.reads.length;
+  s.write(rawPost('c2', '"two"'));
+  await s.until(/\{"n":2\}HTTP\/1\.1 202 Accepted\r\n[\s\S]*\{"status":"OK"\}\n$/);
+  assert.equal((await second).kind, 'response');
+  assert.equal(s.reads.length, before2 + 1);
+});
+
+test('coalescing: with no event coming, the held 202 (of /response or /error) leaves alone a moment later', async (t) => {
+  const api = await start(t);
+  const s = await rawSession(t, api);
+  for (const [id, action] of [
+    ['h1', 'error'],
+    ['h2', 'response'],
+  ] as const) {
+    const outcome = api.invoke(inv(id));
+    // (The second event goes to the /next pipelined behind the first result.)
+    if (id === 'h1') s.write(rawNext);
+    await s.until(new RegExp(`lambda-runtime-aws-request-id: ${id}`));
+    const sent = performance.now();
+    s.write(rawPost(id, '{"errorType":"E","errorMessage":"m"}', action) + rawNext);
+    assert.equal((await outcome).kind, action);
+    await s.until(/\{"status":"OK"\}\n$/);
+    // A runtime may wait for it (Lambkin's nodejs22.x mode exits after posting an unhandled rejection).
+    assert.ok(performance.now() - sent < 1000);
+  }
+  assert.deepEqual(statuses(s.text()), [200, 202, 200, 202]);
+  // The parked /next still gets the next event.
+  const third = api.invoke(inv('h3'));
+  await s.until(/lambda-runtime-aws-request-id: h3/);
+  api.abort('done');
+  await third;
+});
+
+test('coalescing: a held 202 does not outlive the runtime going away, a newer /next, abort() or close()', async (t) => {
+  const api = await start(t);
+  // The runtime half-closes right behind its result: the 202 is written, the parked /next dropped, the connection ends.
+  const s = await rawSession(t, api);
+  const outcome = api.invoke(inv('g1'));
+  s.write(rawNext);
+  await s.until(/lambda-runtime-aws-request-id: g1/);
+  s.write(rawPost('g1', '1') + rawNext);
+  s.end();
+  await outcome;
+  await s.closed;
+  assert.deepEqual(statuses(s.text()), [200, 202]);
+  // A newer /next on another connection replaces a parked one whose 202 is held.
+  const other = await rawSession(t, api);
+  const next = api.invoke(inv('g2'));
+  other.write(rawNext);
+  await other.until(/lambda-runtime-aws-request-id: g2/);
+  other.write(rawPost('g2', '2') + rawNext);
+  await next;
+  const newer = call(api, 'GET', NEXT);
+  await other.closed;
+  assert.deepEqual(statuses(other.text()), [200, 202]);
+  api.abort('nothing to abort: the invocation is answered');
+  const third = api.invoke(inv('g3'));
+  assert.equal((await newer).headers['lambda-runtime-aws-request-id'], 'g3');
+  // close() with a 202 held.
+  const last = await rawSession(t, api);
+  last.write(rawPost('g3', '3') + rawNext);
+  await third;
+  await api.close();
+  await last.closed;
+});
+
+test('pipelining: replies leave in request order, also behind a long-polling /next', async (t) => {
+  const api = await start(t);
+  const s = await rawSession(t, api);
+  s.write(
+    `GET /nope HTTP/1.1\r\n\r\n` +
+      rawPost('nobody', 'x') +
+      rawNext +
+      `PUT ${NEXT} HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc` +
+      `GET /nope/again HTTP/1.1\r\n\r\n`,
+  );
+  await s.until(/InvalidRequestID/);
+  await pause(30);
+  assert.deepEqual(statuses(s.text()), [404, 400], 'the replies behind the waiting /next wait too');
+  const outcome = api.invoke(inv('p1'));
+  await s.until(/"errorType":"NotFound"[\s\S]*"errorType":"NotFound"/);
+  assert.deepEqual(statuses(s.text()), [404, 400, 200, 405, 404]);
+  assert.deepEqual(
+    jsonErrors(s.text()).map((e) => e.errorType),
+    ['NotFound', 'InvalidRequestID', 'MethodNotAllowed', 'NotFound'],
+  );
+  api.abort('done');
+  await outcome;
+});
+
+test('pipelining: many requests in one write are all answered, in order, and the connection stays usable', async (t) => {
+  const api = await start(t);
+  const s = await rawSession(t, api);
+  const n = 40;
+  let batch = '';
+  for (let i = 0; i < n; i++) batch += `GET /x${i} HTTP/1.1\r\n\r\n`;
+  s.write(batch);
+  await until(() => statuses(s.text()).length === n);
+  const paths = jsonErrors(s.text()).map((e) => /path: (\S+)/.exec(e.errorMessage)?.[1]);
+  assert.deepEqual(
+    paths,
+    Array.from({ length: n }, (_, i) => `/x${i}`),
+  );
+  const outcome = api.invoke(inv('after-batch'));
+  s.write(rawNext);
+  await s.until(/lambda-runtime-aws-request-id: after-batch/);
+  api.abort('done');
+  await outcome;
+});
+
+test('HTTP/1.0: keep-alive only when asked for; Connection: close ends the connection after the reply', async (t) => {
+  const api = await start(t);
+  const s = await rawSession(t, api);
+  s.write('GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+  await s.until(/NotFound/);
+  assert.match(s.text(), /\r\nConnection: keep-alive\r\n/);
+  s.write('GET /b HTTP/1.1\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\n\r\n');
+  await s.closed;
+  assert.deepEqual(statuses(s.text()), [404, 404]);
+  assert.match(s.text(), /\r\nConnection: close\r\n/);
+  assert.doesNotMatch(s.text(), /ignored/);
+});
+
+test('hostile input: bad framing, huge heads, bad chunk sizes and bad Content-Length get JSON errors and a close', async (t) => {
+  const api = await start(t);
+  const cases: [string, string | Buffer, number, string][] = [
+    ['negative Content-Length', `POST ${responsePath('x')} HTTP/1.1\r\nContent-Length: -5\r\n\r\n`, 400, 'BadRequest'],
+    [
+      'Content-Length with a sign',
+      `POST ${responsePath('x')} HTTP/1.1\r\nContent-Length: +5\r\n\r\n`,
+      400,
+      'BadRequest',
+    ],
+    [
+      'huge Content-Length',
+      `POST ${responsePath('x')} HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n`,
+      400,
+      'BadRequest',
+    ],
+    [
+      'duplicate Content-Length',
+      `POST ${responsePath('x')} HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx`,
+      400,
+      'BadRequest',
+    ],
+    [
+      'Content-Length and chunked',
+      `POST ${responsePath('x')} HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      400,
+      'BadRequest',
+    ],
+    [
+      'gzip transfer coding',
+      `POST ${responsePath('x')} HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n`,
+      400,
+      'BadRequest',
+    ],
+    ['obsolete line folding', `GET ${NEXT} HTTP/1.1\r\nX: a\r\n b\r\n\r\n`, 400, 'BadRequest'],
+    ['bare LF', `GET ${NEXT} HTTP/1.1\nHost: x\n\n\r\n\r\n`, 400, 'BadRequest'],
+    ['control character', `GET ${NEXT} HTTP/1.1\r\nX: a\x01b\r\n\r\n`, 400, 'BadRequest'],
+    ['NUL in the target', `GET /a\x00b HTTP/1.1\r\n\r\n`, 400, 'BadRequest'],
+    ['unknown version', `GET ${NEXT} HTTP/2.0\r\n\r\n`, 400, 'BadRequest'],
+    ['no version', `GET ${NEXT}\r\n\r\n`, 400, 'BadRequest'],
+    ['header without colon', `GET ${NEXT} HTTP/1.1\r\nNoColon\r\n\r\n`, 400, 'BadRequest'],
+    [
+      'huge header line',
+      `GET ${NEXT} HTTP/1.1\r\nX-Big: ${'a'.repeat(300 * 1024)}\r\n\r\n`,
+      431,
+      'RequestHeaderFieldsTooLarge',
+    ],
+    [
+      'many headers',
+      `GET ${NEXT} HTTP/1.1\r\n${'X-Many: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(8000)}\r\n`,
+      431,
+      'RequestHeaderFieldsTooLarge',
+    ],
+    ['huge request line', `GET /${'a'.repeat(300 * 1024)} HTTP/1.1\r\n\r\n`, 431, 'RequestHeaderFieldsTooLarge'],
+    ['no end of head', `GET ${NEXT} HTTP/1.1\r\n${'b'.repeat(300 * 1024)}`, 431, 'RequestHeaderFieldsTooLarge'],
+  ];
+  for (const [name, bytes, status, errorType] of cases) {
+    const answer = await raw(api, bytes);
+    assert.deepEqual(statuses(answer), [status], name);
+    assert.deepEqual(
+      jsonErrors(answer).map((e) => e.errorType),
+      [errorType],
+      name,
+    );
+    assert.match(answer, /\r\nConnection: close\r\n/, name);
+  }
+  // Bad chunk framing on a body nobody reads (the path is unknown): the 404 first, then the connection ends.
+  for (const chunk of ['zz\r\n', `${'f'.repeat(20)}\r\n`, '3\r\nabcXY', '3 \r\nabc\r\n', '1'.repeat(5000)]) {
+    const answer = await raw(api, `POST /unknown HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`);
+    assert.deepEqual(statuses(answer), [404], JSON.stringify(chunk));
+  }
+  // Still serving.
+  const { outcome } = await delivered(api, 'alive');
+  assertAccepted(await call(api, 'POST', responsePath('alive'), { body: 'yes' }));
+  assert.equal((await outcome).kind, 'response');
+});
+
+test('hostile input: a bad chunk size in a streamed response → 400 TruncatedHTTPRequest, Runtime.TruncatedResponse', async (t) => {
+  const api = await start(t);
+  const seen: string[] = [];
+  const { outcome } = await delivered(api, 's-bad', { onChunk: (c) => seen.push(c.toString()) });
+  const answer = await raw(
+    api,
+    `POST ${responsePath('s-bad')} HTTP/1.1\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n` +
+      'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nnot-hex\r\n',
+  );
+  assert.deepEqual(statuses(answer), [400]);
+  assert.deepEqual(
+    jsonErrors(answer).map((e) => e.errorType),
+    ['TruncatedHTTPRequest'],
+  );
+  const result = await outcome;
+  assert.equal(result.kind === 'error' ? result.errorType : '', 'Runtime.TruncatedResponse');
+  assert.deepEqual(seen, ['hello']);
+});
+
+test('chunked: sizes in any case with extensions, trailers, and a body split at every byte', async (t) => {
+  const api = await start(t);
+  const { outcome } = await delivered(api, 'split');
+  const request =
+    `POST ${responsePath('split')} HTTP/1.1\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n` +
+    'Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    '3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nLambda-Runtime-Function-Error-Type: Function.X\r\n' +
+    `Lambda-Runtime-Function-Error-Body: ${Buffer.from('{"e":1}').toString('base64')}\r\n\r\n`;
+  const s = await rawSession(t, api);
+  for (const byte of Buffer.from(request)) {
+    s.write(Buffer.from([byte]));
+    await nextTurn();
+  }
+  await s.until(/\{"status":"OK"\}\n$/);
+  assert.deepEqual(await outcome, { kind: 'error', errorType: 'Function.X', body: Buffer.from('{"e":1}') });
+});
+
+/**
+ * Like `raw`, for input that may leave the server waiting for more: after `idleMs` without a reply the client
+ * half-closes (and the server must then end the connection).
+ */
+function rawIdle(api: RuntimeApiServer, bytes: Buffer, idleMs = 20): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ ...target(api) } as { host: string; port: number });
+    const chunks: Buffer[] = [];
+    let timer = setTimeout(() => socket.end(), idleMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      clearTimeout(timer);
+      timer = setTimeout(() => socket.end(), idleMs);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+}
+
+/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('hostile input: random bytes and mangled requests never crash the server; errors are JSON', async (t) => {
+  const api = await start(t);
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const random = prng(20260601);
+  const byte = () => Math.floor(random() * 256);
+  const seeds = [
+    rawNext,
+    rawPost('f', '{"x":1}'),
+    `POST ${responsePath('f')} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n4\r\nabcd\r\n0\r\nT: v\r\n\r\n`,
+    `POST ${INIT_ERROR} HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}`,
+  ];
+  for (let i = 0; i < 300; i++) {
+    let bytes: Buffer;
+    if (i % 3 === 0) {
+      bytes = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 300) }, byte));
+    } else {
+      // A valid request with a few bytes flipped, cut, or repeated.
+      bytes = Buffer.from(seeds[i % seeds.length] ?? '', 'latin1');
+      for (let k = 0; k < 1 + Math.floor(random() * 4); k++) bytes[Math.floor(random() * bytes.length)] = byte();
+      if (random() < 0.3) bytes = bytes.subarray(0, Math.floor(random() * bytes.length));
+      if (random() < 0.2) bytes = Buffer.concat([bytes, bytes]);
+    }
+    const answer = await rawIdle(api, bytes);
+    if (answer === '') continue;
+    assert.match(answer, /^HTTP\/1\.1 \d{3} /, `case ${i}`);
+    for (const e of jsonErrors(answer)) assert.equal(typeof e.errorType, 'string', `case ${i}`);
+  }
+  assert.deepEqual(warnings, []);
+  // Still serving (the state may be anything now: some mangled requests were valid ones).
+  assertError(await call(api, 'GET', '/still-serving'), 404, 'NotFound');
+});
+
+test('coalescing: a large event behind a held 202 arrives whole', async (t) => {
+  const api = await start(t);
+  const s = await rawSession(t, api);
+  const first = api.invoke(inv('big1'));
+  s.write(rawNext);
+  await s.until(/lambda-runtime-aws-request-id: big1/);
+  s.write(rawPost('big1', '1') + rawNext);
+  await first;
+  const payload = Buffer.alloc(1024 * 1024 + 7);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 13) & 0xff;
+  const second = api.invoke(inv('big2', { payload }));
+  const all = () => Buffer.concat(s.reads);
+  await until(() => all().length >= payload.length + 400 && all().subarray(-payload.length).equals(payload));
+  assert.ok(all().subarray(-payload.length).equals(payload));
+  assert.deepEqual(
+    statuses(
+      all()
+        .subarray(0, all().length - payload.length)
+        .toString('latin1'),
+    ),
+    [200, 202, 200],
+  );
+  api.abort('done');
+  await second;
+});
+
+test('backpressure: a client that pipelines a lot and reads late gets every reply, in order', async (t) => {
+  const api = await start(t);
+  const socket = connect(target(api) as { host: string; port: number });
+  t.after(() => socket.destroy());
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  // Not read for a while: the server's writes back up, and it stops reading until they drain.
+  socket.pause();
+  const n = 60_000;
+  const filler = 'x'.repeat(150);
+  let batch = '';
+  for (let i = 0; i < n; i++) batch += `GET /p${i}/${filler} HTTP/1.1\r\n\r\n`;
+  socket.write(batch);
+  await pause(100);
+  assert.ok(socket.writableLength > 0, 'the server stopped reading');
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.resume();
+  const text = () => Buffer.concat(chunks).toString('latin1');
+  await until(() => (text().match(/HTTP\/1\.1 404 /g) ?? []).length === n);
+  const paths = [...text().matchAll(/path: \/p(\d+)\//g)].map((m) => Number(m[1]));
+  assert.equal(paths.length, n);
+  assert.ok(
+    paths.every((p, i) => p === i),
+    'in order',
+  );
+});

@@ -13,20 +13,19 @@
  * abort() before `answered` → outcome {kind:'aborted'}; the record is gone
  * ```
  *
- * It is on the hot path of every invoke: routing is string comparison on `req.url`, replies use constant header
- * objects, the `/next` headers are built once per invocation, and bodies are read without per-request closures
- * (see `body.ts`).
+ * It is on the hot path of every invoke, so it runs on its own small HTTP/1.1 server (`http1.ts`, on `node:net`)
+ * rather than node:http. Routing is string comparison on `req.url`, replies are constant header lines, the `/next`
+ * head is built once per invocation in `invoke()`, and bodies are read without per-request closures (`body.ts`).
+ *
+ * A warm invoke with a runtime that pipelines (Lambkin's own: `POST /{id}/response` and the next `GET /next` in one
+ * write on one connection) costs this server one read and one write: the result completes, the `GET /next` behind
+ * it parks, and the result's `202` is held (`coalesce`) until `invoke()` hands the parked `/next` the next event;
+ * both then leave together (the hold is bounded to a couple of milliseconds, see `http1.ts`). A runtime that waits
+ * for the `202` before asking again gets it at once.
  */
 import { channel } from 'node:diagnostics_channel';
 import { chmod } from 'node:fs/promises';
-import {
-  createServer,
-  validateHeaderValue,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { debuglog } from 'node:util';
 import { PLATFORM_ERROR } from '../../protocol/platform-errors.ts';
 import {
@@ -38,7 +37,8 @@ import {
   STREAMING_RESPONSE_MODE,
 } from '../../protocol/runtime-api.ts';
 import { PlatformError } from '../errors.ts';
-import { BodyReader, RuntimeApiRequest, type BodyPurpose, type BodySink } from './body.ts';
+import { BodyReader, type BodyPurpose, type BodySink } from './body.ts';
+import { DRAIN_LIMIT, Http1Server, type Http1Request, type Http1Response } from './http1.ts';
 import type { InitError, Invocation, InvocationOutcome } from './types.ts';
 
 const log = debuglog('lambkin:rapi');
@@ -74,25 +74,15 @@ const INIT_ERROR_DEFAULT_TYPE = 'Runtime.Unknown';
 /** `/error` without `Lambda-Runtime-Function-Error-Type`: the official client never sends one. */
 const ERROR_DEFAULT_TYPE = 'Unhandled';
 const ACCEPTED_BODY = Buffer.from('{"status":"OK"}\n');
-const ACCEPTED_HEADERS: OutgoingHttpHeaders = {
-  'content-type': 'application/json',
-  'content-length': ACCEPTED_BODY.length,
-};
-/**
- * Runtimes send `Lambda-Runtime-Function-XRay-Error-Cause` (up to 64 KiB) with errors; Node's default header
- * limit (16 KiB) would refuse those posts with 431.
- */
-const MAX_HEADER_BYTES = 256 * 1024;
-/** A rejected body larger than this is not drained: the connection is closed after the reply instead. */
-const DRAIN_LIMIT = 64 * 1024 * 1024;
+const ACCEPTED_HEAD = `content-type: application/json\r\ncontent-length: ${ACCEPTED_BODY.length}\r\n`;
 
 type Phase = 'queued' | 'delivered' | 'answering' | 'answered';
 
 /** The invocation in flight (at most one per environment). */
 interface InFlight {
   readonly inv: Invocation;
-  /** `/next` reply headers, built (and validated) once in `invoke()`. */
-  readonly nextHeaders: OutgoingHttpHeaders;
+  /** `/next` reply header lines, built (and validated) once in `invoke()`. */
+  readonly nextHead: string;
   readonly resolve: (outcome: InvocationOutcome) => void;
   phase: Phase;
 }
@@ -102,12 +92,12 @@ type Target = InFlight | null;
 
 /** One environment's Runtime API server. Start it with {@link RuntimeApiServer.start}. */
 export class RuntimeApiServer {
-  readonly #server: Server<typeof RuntimeApiRequest>;
+  readonly #server: Http1Server;
   readonly #events: RuntimeApiEvents;
   readonly #maxResponseBytes: number;
   /** The server's side of every body read; created once (no closures per request). */
   readonly #sink: BodySink<Target>;
-  /** Bodies being read, so `clientError` can answer a half-closed upload on its own socket. */
+  /** Bodies being read, so `abort()` can drop the one of its invocation. */
   readonly #readers = new Set<BodyReader<Target>>();
   #address = '';
   #init: 'initializing' | 'ready' | 'failed' = 'initializing';
@@ -115,7 +105,7 @@ export class RuntimeApiServer {
   /** Id of the last invocation answered, until the runtime's next `/next` ends its Duration. */
   #endingId: string | null = null;
   /** A `/next` waiting for an event. */
-  #parked: ServerResponse | null = null;
+  #parked: Http1Response | null = null;
   #closing: Promise<void> | null = null;
 
   private constructor(events: RuntimeApiEvents, maxResponseBytes: number) {
@@ -132,40 +122,12 @@ export class RuntimeApiServer {
         this.#bodyCut(reader, onWire);
       },
     };
-    this.#server = createServer(
-      {
-        IncomingMessage: RuntimeApiRequest,
-        // `/next` long-polls for as long as the environment lives (it may be frozen meanwhile): no server timeouts.
-        requestTimeout: 0,
-        headersTimeout: 5 * 60_000,
-        keepAliveTimeout: 0,
-        maxHeaderSize: MAX_HEADER_BYTES,
-        // Hand-written runtimes (bash over /dev/tcp, minimal C clients) often send no Host header.
-        requireHostHeader: false,
-        // Same as `server.on('connection', s => s.setNoDelay(true))`, without a listener.
-        noDelay: true,
-      },
-      (req, res) => {
-        this.#route(req, res);
-      },
-    );
-    this.#server.timeout = 0;
-    // libcurl sends `Expect: 100-continue` above 1 MiB. The route decides: `100` as the body is wanted, or the
-    // final error reply at once (then the client sends no body) — never a stall.
-    this.#server.on('checkContinue', (req, res) => {
-      req.awaitingContinue = true;
+    // No timeouts: `/next` long-polls for as long as the environment lives (it may be frozen meanwhile). No Host
+    // header is required (hand-written runtimes: bash over /dev/tcp, minimal C clients). `Expect: 100-continue`
+    // (libcurl, above 1 MiB): the route decides, `100` once the body is wanted (`BodyReader.start`) or the final
+    // error reply at once (then the client sends no body); any other expectation is ignored rather than 417.
+    this.#server = new Http1Server((req, res) => {
       this.#route(req, res);
-    });
-    // Any other expectation: ignored rather than 417.
-    this.#server.on('checkExpectation', (req, res) => {
-      this.#route(req, res);
-    });
-    this.#server.on('clientError', (err: Error, socket: Socket) => {
-      this.#clientError(err, socket);
-    });
-    // After listen (e.g. EMFILE on accept): logged, never an uncaught exception in the platform.
-    this.#server.on('error', (err: Error) => {
-      log('server error: %s', err.message);
     });
   }
 
@@ -173,15 +135,7 @@ export class RuntimeApiServer {
   static async start(options: RuntimeApiOptions = {}): Promise<RuntimeApiServer> {
     const api = new RuntimeApiServer(options.events ?? {}, options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     const server = api.#server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      const listening = () => {
-        server.off('error', reject);
-        resolve();
-      };
-      if (options.socketPath !== undefined) server.listen(options.socketPath, listening);
-      else server.listen(options.port ?? 0, options.host ?? '127.0.0.1', listening);
-    });
+    await server.listen({ socketPath: options.socketPath, host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     if (options.socketPath !== undefined) {
       // The sandbox user (another uid) connects to it through a bind mount.
       await chmod(options.socketPath, 0o777);
@@ -216,9 +170,9 @@ export class RuntimeApiServer {
     if (current !== null && current.phase !== 'answered') {
       throw new PlatformError('ERR_INTERNAL', `invocation ${current.inv.requestId} is still in flight`);
     }
-    const nextHeaders = nextHeadersOf(inv);
+    const nextHead = nextHeadOf(inv);
     return new Promise<InvocationOutcome>((resolve) => {
-      const flight: InFlight = { inv, nextHeaders, resolve, phase: 'queued' };
+      const flight: InFlight = { inv, nextHead, resolve, phase: 'queued' };
       this.#current = flight;
       const parked = this.#parked;
       if (parked !== null) {
@@ -245,21 +199,18 @@ export class RuntimeApiServer {
     this.#closing ??= new Promise<void>((resolve) => {
       this.abort('closed');
       this.#parked = null;
-      this.#server.close(() => {
-        resolve();
-      });
-      this.#server.closeAllConnections();
+      void this.#server.close().then(resolve);
     });
     return this.#closing;
   }
 
   // ── routing ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  #route(req: RuntimeApiRequest, res: ServerResponse): void {
+  #route(req: Http1Request, res: Http1Response): void {
     if (requestChannel.hasSubscribers) {
       requestChannel.publish({ address: this.#address, method: req.method, url: req.url });
     }
-    const path = pathOf(req.url ?? '');
+    const path = pathOf(req.url);
     const method = req.method;
     if (path === RUNTIME_PATH.next) {
       if (method === 'GET') this.#next(req, res);
@@ -284,7 +235,7 @@ export class RuntimeApiServer {
 
   // ── GET /runtime/invocation/next ───────────────────────────────────────────────────────────────────────────
 
-  #next(req: RuntimeApiRequest, res: ServerResponse): void {
+  #next(req: Http1Request, res: Http1Response): void {
     if (this.#init === 'failed') {
       reply(req, res, 403, RUNTIME_API_ERROR.InvalidStateTransition, 'State transition from InitError to Ready failed');
       return;
@@ -307,14 +258,15 @@ export class RuntimeApiServer {
     const previous = this.#parked;
     // A newer /next wins (the older one belongs to a runtime that gave up on it, or to a dead process).
     if (previous !== null && !previous.destroyed) previous.destroy();
+    // A result's 202 just before it on the same connection waits to leave with the event (see the module doc).
+    res.longPoll = true;
     this.#parked = res;
   }
 
-  #deliver(res: ServerResponse, flight: InFlight): void {
+  #deliver(res: Http1Response, flight: InFlight): void {
     flight.phase = 'delivered';
     log('next → %s', flight.inv.requestId);
-    res.writeHead(200, flight.nextHeaders);
-    res.end(flight.inv.payload);
+    res.send(200, flight.nextHead, flight.inv.payload);
   }
 
   /** The runtime asked for its next event after answering `id`: the invoke's Duration ends now. */
@@ -326,7 +278,7 @@ export class RuntimeApiServer {
 
   // ── POST /runtime/invocation/{id}/response | /error ─────────────────────────────────────────────────────────
 
-  #post(req: RuntimeApiRequest, res: ServerResponse, requestId: string, action: 'response' | 'error'): void {
+  #post(req: Http1Request, res: Http1Response, requestId: string, action: 'response' | 'error'): void {
     const current = this.#current;
     // 1. Validate the request (id, then headers) before looking at the state.
     if (requestId === '' || current?.inv.requestId !== requestId) {
@@ -343,7 +295,7 @@ export class RuntimeApiServer {
             res,
             400,
             RUNTIME_API_ERROR.InvalidFunctionResponseMode,
-            `Invalid function response mode: ${String(mode).slice(0, 100)}`,
+            `Invalid function response mode: ${mode.slice(0, 100)}`,
           );
           return;
         }
@@ -382,7 +334,7 @@ export class RuntimeApiServer {
 
   // ── POST /runtime/init/error ───────────────────────────────────────────────────────────────────────────────
 
-  #initError(req: RuntimeApiRequest, res: ServerResponse): void {
+  #initError(req: Http1Request, res: Http1Response): void {
     if (this.#init !== 'initializing') {
       this.#initStateError(req, res);
       return;
@@ -390,12 +342,12 @@ export class RuntimeApiServer {
     this.#read(new BodyReader<Target>(req, res, 'init-error', null, this.#maxResponseBytes, this.#sink));
   }
 
-  #initStateError(req: RuntimeApiRequest, res: ServerResponse): void {
+  #initStateError(req: Http1Request, res: Http1Response): void {
     const from = this.#init === 'ready' ? 'Ready' : 'InitError';
     reply(req, res, 403, RUNTIME_API_ERROR.InvalidStateTransition, `State transition from ${from} to InitError failed`);
   }
 
-  #reportInitError(req: RuntimeApiRequest, body: Buffer): void {
+  #reportInitError(req: Http1Request, body: Buffer): void {
     this.#init = 'failed';
     const header = req.headers[RUNTIME_HEADER.FunctionErrorType];
     const errorType = typeof header === 'string' && header !== '' ? header : INIT_ERROR_DEFAULT_TYPE;
@@ -419,7 +371,7 @@ export class RuntimeApiServer {
         this.#initStateError(req, res);
         return;
       }
-      accept(res);
+      res.send(202, ACCEPTED_HEAD, ACCEPTED_BODY);
       this.#reportInitError(req, reader.body());
       return;
     }
@@ -428,7 +380,9 @@ export class RuntimeApiServer {
       reply(req, res, 400, RUNTIME_API_ERROR.InvalidRequestID, 'Invalid request ID');
       return;
     }
-    accept(res);
+    // The runtime may have pipelined its next /next behind this result: then the 202 leaves with the next event.
+    res.coalesce = true;
+    res.send(202, ACCEPTED_HEAD, ACCEPTED_BODY);
     this.#settle(flight, outcomeOf(reader));
   }
 
@@ -460,7 +414,7 @@ export class RuntimeApiServer {
     this.#readers.delete(reader);
     const { req, res } = reader;
     if (onWire) {
-      res.shouldKeepAlive = false;
+      res.keepAlive = false;
       reply(req, res, 400, RUNTIME_API_ERROR.TruncatedHTTPRequest, 'The request body ended before it was complete');
     }
     const flight = reader.target;
@@ -480,7 +434,7 @@ export class RuntimeApiServer {
     flight.phase = 'delivered';
   }
 
-  #tooLarge(req: RuntimeApiRequest, res: ServerResponse, limit: number): void {
+  #tooLarge(req: Http1Request, res: Http1Response, limit: number): void {
     reply(
       req,
       res,
@@ -498,34 +452,6 @@ export class RuntimeApiServer {
     // A /next that came (on another connection) while this result was arriving: the invoke ends now.
     const parked = this.#parked;
     if (parked !== null && !parked.destroyed) this.#endInvoke(flight.inv.requestId);
-  }
-
-  // ── malformed requests ─────────────────────────────────────────────────────────────────────────────────────
-
-  #clientError(err: Error, socket: Socket): void {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    for (const reader of this.#readers) {
-      if (reader.req.socket === socket && socket.writable && !reader.res.headersSent) {
-        // The client half-closed in the middle of a body it is posting (HPE_INVALID_EOF_STATE).
-        reader.cutOnWire();
-        return;
-      }
-    }
-    if (!socket.writable || code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    log('malformed request: %s', code);
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({
-      errorMessage: `Malformed HTTP request (${code || err.message})`,
-      errorType: status === 431 ? 'RequestHeaderFieldsTooLarge' : 'BadRequest',
-    });
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      () => socket.destroy(),
-    );
   }
 }
 
@@ -554,40 +480,25 @@ function requestIdOf(path: string, slash: number): string {
   }
 }
 
-function declaredLength(req: RuntimeApiRequest): number {
+function declaredLength(req: Http1Request): number {
   const value = req.headers['content-length'];
   return value === undefined ? -1 : Number(value);
 }
 
-function accept(res: ServerResponse): void {
-  res.writeHead(202, ACCEPTED_HEADERS);
-  res.end(ACCEPTED_BODY);
-}
-
 /** Every error reply: JSON `{"errorMessage","errorType"}` with `Content-Type: application/json`. */
-function reply(
-  req: RuntimeApiRequest,
-  res: ServerResponse,
-  status: number,
-  errorType: string,
-  errorMessage: string,
-): void {
-  if (res.headersSent || res.destroyed) return;
+function reply(req: Http1Request, res: Http1Response, status: number, errorType: string, errorMessage: string): void {
+  if (res.answered || res.destroyed) return;
   log('%s %s → %d %s', req.method, req.url, status, errorType);
-  if (!req.complete) {
-    // The body is not wanted. A client still waiting for `100 Continue` does not send it (so the connection cannot
-    // carry another request), and a huge one is not worth draining: close. Otherwise Node drains it after the
-    // reply and the connection stays usable.
-    if (req.awaitingContinue || declaredLength(req) > DRAIN_LIMIT) res.shouldKeepAlive = false;
-    req.resume();
-  }
-  const body = JSON.stringify({ errorMessage, errorType });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  // The body is not wanted. A client still waiting for `100 Continue` does not send it (so the connection cannot
+  // carry another request), and a huge one is not worth draining: close. Otherwise the connection reads and drops
+  // the rest of it after the reply and stays usable.
+  if (!req.complete && (req.awaitingContinue || declaredLength(req) > DRAIN_LIMIT)) res.keepAlive = false;
+  const body = Buffer.from(JSON.stringify({ errorMessage, errorType }));
+  res.send(status, `content-type: application/json\r\ncontent-length: ${body.length}\r\n`, body);
 }
 
-function methodNotAllowed(req: RuntimeApiRequest, res: ServerResponse): void {
-  reply(req, res, 405, 'MethodNotAllowed', `Method ${String(req.method).slice(0, 20)} is not allowed here`);
+function methodNotAllowed(req: Http1Request, res: Http1Response): void {
+  reply(req, res, 405, 'MethodNotAllowed', `Method ${req.method.slice(0, 20)} is not allowed here`);
 }
 
 /** What the caller gets for a complete `/response` or `/error` body. */
@@ -629,7 +540,7 @@ function errorJson(errorType: string, errorMessage: string): Buffer {
  * errorCause}` and the caller sees it without `errorCause`. Anything else (and any body that is not a JSON object)
  * passes through byte for byte.
  */
-function errorCauseStripped(req: RuntimeApiRequest, body: Buffer): Buffer {
+function errorCauseStripped(req: Http1Request, body: Buffer): Buffer {
   const contentType = req.headers['content-type'];
   if (contentType === undefined || !contentType.toLowerCase().startsWith(ERROR_CAUSE_CONTENT_TYPE)) return body;
   try {
@@ -645,34 +556,40 @@ function errorCauseStripped(req: RuntimeApiRequest, body: Buffer): Buffer {
   return body;
 }
 
-/** The `/next` reply headers of `inv`. Throws a PlatformError if a platform-made value cannot be a header. */
-function nextHeadersOf(inv: Invocation): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {
-    // Always: the official native client segfaults without it.
-    'content-type': 'application/json',
-    'content-length': inv.payload.length,
-    [RUNTIME_HEADER.AwsRequestId]: inv.requestId,
-    [RUNTIME_HEADER.DeadlineMs]: String(inv.deadlineMs),
-    [RUNTIME_HEADER.InvokedFunctionArn]: inv.invokedFunctionArn,
-    // Always: some clients crash without it.
-    [RUNTIME_HEADER.TraceId]: inv.traceId,
-  };
+/**
+ * The `/next` reply header lines of `inv` (`name: value\r\n`, lowercase names as node:http sent them; values are
+ * written as latin1 bytes). Throws a PlatformError if a platform-made value cannot be a header.
+ */
+function nextHeadOf(inv: Invocation): string {
   try {
-    validateHeaderValue(RUNTIME_HEADER.AwsRequestId, inv.requestId);
-    validateHeaderValue(RUNTIME_HEADER.InvokedFunctionArn, inv.invokedFunctionArn);
-    validateHeaderValue(RUNTIME_HEADER.TraceId, inv.traceId);
-    if (inv.tenantId !== undefined) validateHeaderValue(RUNTIME_HEADER.TenantId, inv.tenantId);
+    let head =
+      // Always: the official native client segfaults without it.
+      `content-type: application/json\r\ncontent-length: ${inv.payload.length}\r\n` +
+      `${RUNTIME_HEADER.AwsRequestId}: ${headerValue(inv.requestId)}\r\n` +
+      `${RUNTIME_HEADER.DeadlineMs}: ${inv.deadlineMs}\r\n` +
+      `${RUNTIME_HEADER.InvokedFunctionArn}: ${headerValue(inv.invokedFunctionArn)}\r\n` +
+      // Always: some clients crash without it.
+      `${RUNTIME_HEADER.TraceId}: ${headerValue(inv.traceId)}\r\n`;
+    if (inv.clientContext !== undefined) {
+      head += `${RUNTIME_HEADER.ClientContext}: ${jsonHeaderValue(inv.clientContext)}\r\n`;
+    }
+    if (inv.cognitoIdentity !== undefined) {
+      head += `${RUNTIME_HEADER.CognitoIdentity}: ${jsonHeaderValue(inv.cognitoIdentity)}\r\n`;
+    }
+    if (inv.tenantId !== undefined) head += `${RUNTIME_HEADER.TenantId}: ${headerValue(inv.tenantId)}\r\n`;
+    return head;
   } catch (err) {
     throw new PlatformError('ERR_INTERNAL', `invocation ${inv.requestId} cannot be sent to the runtime`, {
       cause: err,
     });
   }
-  if (inv.clientContext !== undefined) headers[RUNTIME_HEADER.ClientContext] = jsonHeaderValue(inv.clientContext);
-  if (inv.cognitoIdentity !== undefined) {
-    headers[RUNTIME_HEADER.CognitoIdentity] = jsonHeaderValue(inv.cognitoIdentity);
-  }
-  if (inv.tenantId !== undefined) headers[RUNTIME_HEADER.TenantId] = inv.tenantId;
-  return headers;
+}
+
+/** `value` if it can be a header value (tab, visible ASCII, latin1 bytes: node:http's rule); throws otherwise. */
+function headerValue(value: string): string {
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(value))
+    throw new TypeError(`invalid character in header value: ${JSON.stringify(value)}`);
+  return value;
 }
 
 /**
