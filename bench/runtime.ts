@@ -1,6 +1,7 @@
 /**
  * The Lambkin runtime against AWS's own client (aws-lambda-ric@4.0.2), both as the nodejs24.x runtime on the same
- * platform in the same run: cold start (new sandboxed environment → first response) and warm invokes.
+ * platform in the same run: cold start (new sandboxed environment → first response) and warm invokes, the three
+ * subjects taking turns.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,12 +17,28 @@ import { line, summarize, type Summary } from './stats.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const FUNCTIONS = join(ROOT, 'test/fixtures/functions');
 
-async function measure(
-  dir: string,
-  runtimeDir: string,
-  fixture: string,
-  label: string,
-): Promise<{ cold: Summary; warm: Summary; rps: number }> {
+interface Figures {
+  cold: Summary;
+  warm: Summary;
+  rps: number;
+}
+
+/** One runtime and fixture under test: its own engine and sandbox driver. */
+interface Subject {
+  label: string;
+  engine: Engine;
+  driver: ReturnType<typeof createSandboxDriver>;
+  spec: (name: string) => FunctionSpec;
+  cold: number[];
+  warm: number[];
+  warmMs: number;
+}
+
+const COLD_SAMPLES = 31;
+const WARM_ROUNDS = 10;
+const WARM_PER_ROUND = 200;
+
+function subject(dir: string, runtimeDir: string, fixture: string, label: string): Subject {
   const driver = createSandboxDriver('bwrap', { stateDir: join(dir, `state-${label}`) });
   const engine = new Engine({
     driver,
@@ -50,34 +67,45 @@ async function measure(
     logFormat: 'Text',
     reservedConcurrency: null,
   });
-  const payload = Buffer.from('{"name":"bench"}');
-  try {
-    const cold: number[] = [];
-    for (let i = 0; i < 33; i++) {
-      const s = spec(`cold-${label}-${i}`);
+  return { label, engine, driver, spec, cold: [], warm: [], warmMs: 0 };
+}
+
+const PAYLOAD = Buffer.from('{"name":"bench"}');
+
+function invoke(x: Subject, s: FunctionSpec): Promise<unknown> {
+  return x.engine.invoke({ spec: s, payload: PAYLOAD, invokedFunctionArn: s.functionArn, logTail: false });
+}
+
+/**
+ * The subjects take turns, sample by sample (cold) and round by round (warm), so that the machine's drift during a
+ * run (this VM shares its host) weighs on each of them alike.
+ */
+async function measureAll(subjects: Subject[]): Promise<void> {
+  for (let i = 0; i < COLD_SAMPLES + 2; i++) {
+    for (const x of subjects) {
+      const s = x.spec(`cold-${x.label}-${i}`);
       const t0 = performance.now();
-      await engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
-      cold.push(performance.now() - t0);
-      engine.retire(s.functionName);
+      await invoke(x, s);
+      // The first two of each warm the engine's own code up.
+      if (i >= 2) x.cold.push(performance.now() - t0);
+      x.engine.retire(s.functionName);
       // One cold start at a time, as when a function is first invoked: the sandbox driver refills its pre-started
       // launchers 100 ms after a start, and that refill (a fork of this process) must not land inside a sample.
       await new Promise((res) => setTimeout(res, 200));
     }
-    const s = spec(`warm-${label}`);
-    const invoke = () => engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
-    for (let i = 0; i < 2000; i++) await invoke();
-    const warm: number[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < 2000; i++) {
-      const t = performance.now();
-      await invoke();
-      warm.push(performance.now() - t);
+  }
+  for (const x of subjects) for (let i = 0; i < 2000; i++) await invoke(x, x.spec(`warm-${x.label}`));
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    for (const x of subjects) {
+      const s = x.spec(`warm-${x.label}`);
+      const t0 = performance.now();
+      for (let i = 0; i < WARM_PER_ROUND; i++) {
+        const t = performance.now();
+        await invoke(x, s);
+        x.warm.push(performance.now() - t);
+      }
+      x.warmMs += performance.now() - t0;
     }
-    const rps = 2000 / ((performance.now() - t0) / 1000);
-    return { cold: summarize(cold.slice(2)), warm: summarize(warm), rps };
-  } finally {
-    await engine.dispose();
-    await driver.dispose();
   }
 }
 
@@ -88,9 +116,24 @@ export async function benchRuntime(out: (s: string) => void): Promise<Record<str
   try {
     await buildRuntimeDir(join(dir, 'lambkin'));
     const ric = await ricRuntimeDir(dir);
-    const tsOurs = await measure(dir, join(dir, 'lambkin'), 'ts-enum', 'ts');
-    const jsOurs = await measure(dir, join(dir, 'lambkin'), 'esm-async', 'js');
-    const jsRic = await measure(dir, ric, 'esm-async', 'ric');
+    const subjects = [
+      subject(dir, join(dir, 'lambkin'), 'ts-enum', 'ts'),
+      subject(dir, join(dir, 'lambkin'), 'esm-async', 'js'),
+      subject(dir, ric, 'esm-async', 'ric'),
+    ];
+    try {
+      await measureAll(subjects);
+    } finally {
+      for (const x of subjects) {
+        await x.engine.dispose();
+        await x.driver.dispose();
+      }
+    }
+    const [tsOurs, jsOurs, jsRic] = subjects.map((x) => ({
+      cold: summarize(x.cold),
+      warm: summarize(x.warm),
+      rps: x.warm.length / (x.warmMs / 1000),
+    })) as [Figures, Figures, Figures];
     out(line('TS cold start, Lambkin runtime', tsOurs.cold, '(target p50 ≤ 35 ms)'));
     out(line('JS cold start, Lambkin runtime', jsOurs.cold));
     out(line('JS cold start, aws-lambda-ric', jsRic.cold));
