@@ -9,8 +9,8 @@
  * readers merge streams and page through them by position. Reads by range go through a per-stream `StreamIndex`.
  */
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StreamIndex } from './stream-index.ts';
 
@@ -124,14 +124,21 @@ export class LogStore {
     this.#emitter.setMaxListeners(0);
   }
 
-  async openStream(group: string, stream: string): Promise<LogStreamWriter> {
+  openStream(group: string, stream: string): Promise<LogStreamWriter> {
     const dir = join(this.#root, encodeURIComponent(group));
-    // Once per group and process (a cold start need not wait for it again); a group deleted meanwhile is made again.
-    if (!this.#groupDirs.has(dir) || !existsSync(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.#groupDirs.add(dir);
+    try {
+      // Made synchronously (a local mkdir takes microseconds; a thread-pool round trip on a function's first cold
+      // start costs more), remembered per process; a group deleted meanwhile is made again.
+      if (!this.#groupDirs.has(dir) || !existsSync(dir)) {
+        mkdirSync(dir, { recursive: true });
+        this.#groupDirs.add(dir);
+      }
+      return Promise.resolve(
+        new LogStreamWriter(group, stream, join(dir, `${encodeURIComponent(stream)}.jsonl`), this.#emitter),
+      );
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return new LogStreamWriter(group, stream, join(dir, `${encodeURIComponent(stream)}.jsonl`), this.#emitter);
   }
 
   /** Subscribes to every event written from now on; returns the unsubscribe function. */
