@@ -215,7 +215,7 @@ class Connection {
     const onread = {
       buffer: READ_BUFFER,
       callback: (n: number, buf: Uint8Array): boolean => {
-        if (this.#socket === socket) this.#data(socket, Buffer.from(buf.subarray(0, n)));
+        this.#data(socket, Buffer.from(buf.subarray(0, n)));
         return true;
       },
     };

@@ -493,7 +493,7 @@ function reply(req: Http1Request, res: Http1Response, status: number, errorType:
   // carry another request), and a huge one is not worth draining: close. Otherwise the connection reads and drops
   // the rest of it after the reply and stays usable.
   if (!req.complete && (req.awaitingContinue || declaredLength(req) > DRAIN_LIMIT)) res.keepAlive = false;
-  const body = Buffer.from(JSON.stringify({ errorMessage, errorType }));
+  const body = errorJson(errorType, errorMessage);
   res.send(status, `content-type: application/json\r\ncontent-length: ${body.length}\r\n`, body);
 }
 
