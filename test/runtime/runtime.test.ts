@@ -158,6 +158,34 @@ test('runtime: console output in the AWS text format, one event per call', async
   assert.match(tail, new RegExp(`\\t${id}\\tERROR\\tError: logged error\\r    at `));
 });
 
+test('runtime: back-to-back warm invokes each keep their own output between their START and END', async (t) => {
+  const h = await engine(t);
+  const ids = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g;
+  const seen: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const r = await run(h, 'logging', 'index.handler', {}, 'nodejs24.x', true);
+    const tail = r.logTail ?? '';
+    assert.match(tail, new RegExp(`\\t${r.requestId}\\tINFO\\tline one`), `invoke ${i} has its own output`);
+    assert.deepEqual(new Set(tail.match(ids)), new Set([r.requestId]), `invoke ${i} has no other invoke's output`);
+    seen.push(r.requestId);
+  }
+  // In the stream: START, then only lines of that request, then END and REPORT, for every invoke in turn.
+  let current: string | null = null;
+  const order: string[] = [];
+  for (const l of await h.logLines('logging-index-handler-nodejs24x')) {
+    const start = /^START RequestId: (\S+)/.exec(l);
+    if (start !== null) {
+      assert.equal(current, null, `START inside ${current ?? ''}`);
+      current = start[1] ?? null;
+      order.push(current ?? '');
+      continue;
+    }
+    for (const id of l.match(ids) ?? []) assert.equal(id, current, `a line of ${id} outside its invoke: ${l}`);
+    if (l.startsWith('REPORT ')) current = null;
+  }
+  assert.deepEqual(order, seen);
+});
+
 test('runtime: response streaming — chunks, HTTP-integration prelude, error trailers mid-stream', async (t) => {
   const h = await engine(t);
   const plain = await run(h, 'streaming', 'index.handler', {});

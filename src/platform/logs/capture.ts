@@ -81,12 +81,14 @@ export class LogCapture {
   }
 
   /**
-   * Lets output that the runtime wrote before it called the Runtime API again reach the log first: the pipe is
-   * read in the same event-loop turn as the socket, so two turns are enough to keep START … output … END in order.
+   * Lets output that the runtime wrote before it called the Runtime API again reach the log first, to keep
+   * START … output … END in order. The runtime's pipe writes come before its socket write, so the poll that
+   * reported the socket reported the pipes too; their reads (each delivers its lines synchronously) run in that same
+   * poll phase, and the check phase (`setImmediate`) comes after all of them. Called from a check or timer callback
+   * instead, the next check phase still comes after a poll.
    */
-  async settle(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  settle(): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   #emit(line: string): void {
