@@ -3,6 +3,7 @@
  * platform in the same run: cold start (new sandboxed environment → first response) and warm invokes, the three
  * subjects taking turns.
  */
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,8 +39,14 @@ const COLD_SAMPLES = 31;
 const WARM_ROUNDS = 10;
 const WARM_PER_ROUND = 200;
 
-function subject(dir: string, runtimeDir: string, fixture: string, label: string): Subject {
-  const driver = createSandboxDriver('bwrap', { stateDir: join(dir, `state-${label}`) });
+function subject(
+  dir: string,
+  runtimeDir: string,
+  fixture: string,
+  label: string,
+  sandbox: 'bwrap' | 'process' = 'bwrap',
+): Subject {
+  const driver = createSandboxDriver(sandbox, { stateDir: join(dir, `state-${label}`) });
   const engine = new Engine({
     driver,
     logs: new LogStore(join(dir, `logs-${label}`)),
@@ -72,8 +79,10 @@ function subject(dir: string, runtimeDir: string, fixture: string, label: string
 
 const PAYLOAD = Buffer.from('{"name":"bench"}');
 
-function invoke(x: Subject, s: FunctionSpec): Promise<unknown> {
-  return x.engine.invoke({ spec: s, payload: PAYLOAD, invokedFunctionArn: s.functionArn, logTail: false });
+/** One invoke; a function error stops the bench (a failing runtime starts fast and would pass for a quick one). */
+async function invoke(x: Subject, s: FunctionSpec): Promise<void> {
+  const r = await x.engine.invoke({ spec: s, payload: PAYLOAD, invokedFunctionArn: s.functionArn, logTail: false });
+  if (r.functionError !== undefined) throw new Error(`${x.label}: the bench function failed: ${r.payload.toString()}`);
 }
 
 /**
@@ -120,6 +129,9 @@ export async function benchRuntime(out: (s: string) => void): Promise<Record<str
       subject(dir, join(dir, 'lambkin'), 'ts-enum', 'ts'),
       subject(dir, join(dir, 'lambkin'), 'esm-async', 'js'),
       subject(dir, ric, 'esm-async', 'ric'),
+      // The issue's reference point (AWS's emulator running aws-lambda-ric, JS, with no sandbox) reproduced on this
+      // machine: the emulator cannot run here, so Lambkin's process driver stands in for it.
+      subject(dir, ric, 'esm-async', 'ric-bare', 'process'),
     ];
     try {
       await measureAll(subjects);
@@ -129,23 +141,50 @@ export async function benchRuntime(out: (s: string) => void): Promise<Record<str
         await x.driver.dispose();
       }
     }
-    const [tsOurs, jsOurs, jsRic] = subjects.map((x) => ({
+    const [tsOurs, jsOurs, jsRic, ricBare] = subjects.map((x) => ({
       cold: summarize(x.cold),
       warm: summarize(x.warm),
       rps: x.warm.length / (x.warmMs / 1000),
-    })) as [Figures, Figures, Figures];
+    })) as [Figures, Figures, Figures, Figures];
+    const nodeStart = nodeStartMs();
+    out(
+      `${'this machine: `node -e 0`'.padEnd(44)} p50 ${nodeStart.toFixed(1).padStart(6)} ms   (21 ms when the targets were set)`,
+    );
     out(line('TS cold start, Lambkin runtime', tsOurs.cold, '(target p50 ≤ 35 ms)'));
     out(line('JS cold start, Lambkin runtime', jsOurs.cold));
     out(line('JS cold start, aws-lambda-ric', jsRic.cold));
+    out(line('JS cold start, aws-lambda-ric, no sandbox', ricBare.cold, '(the target’s reference: 30–32 ms)'));
     out(line('TS warm invoke, Lambkin runtime', tsOurs.warm, `${tsOurs.rps.toFixed(0)} invokes/s`));
     out(line('JS warm invoke, Lambkin runtime', jsOurs.warm, `${jsOurs.rps.toFixed(0)} invokes/s`));
     out(line('JS warm invoke, aws-lambda-ric', jsRic.warm, `${jsRic.rps.toFixed(0)} invokes/s`));
     const coldRatio = jsOurs.cold.p50 / jsRic.cold.p50;
     const warmRatio = jsOurs.warm.p50 / jsRic.warm.p50;
     out(`${'JS cold start p50, Lambkin / ric'.padEnd(44)} ${coldRatio.toFixed(2)}×`);
+    const tsRatio = tsOurs.cold.p50 / ricBare.cold.p50;
+    out(
+      `${'TS cold start p50 / ric without sandbox'.padEnd(44)} ${tsRatio.toFixed(2)}× (the target, 35 ms against 30–32 ms: ≤ 1.09–1.17×)`,
+    );
     out(`${'JS warm invoke p50, Lambkin / ric'.padEnd(44)} ${warmRatio.toFixed(2)}× (target ≤ 0.5×)`);
-    return { tsColdP50: tsOurs.cold.p50, jsColdP50: jsOurs.cold.p50, ricColdP50: jsRic.cold.p50, warmRatio };
+    return {
+      tsColdP50: tsOurs.cold.p50,
+      jsColdP50: jsOurs.cold.p50,
+      ricColdP50: jsRic.cold.p50,
+      ricBareColdP50: ricBare.cold.p50,
+      nodeStartMs: nodeStart,
+      warmRatio,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** How long this machine takes to start Node and exit (p50 of 15): what every cold start here pays first. */
+function nodeStartMs(): number {
+  const samples: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, ['-e', '0']);
+    samples.push(performance.now() - t0);
+  }
+  return summarize(samples).p50;
 }

@@ -17,7 +17,9 @@ export async function ricRuntimeDir(dir: string): Promise<string> {
   });
   await writeFile(
     join(ric, 'bootstrap'),
-    '#!/bin/sh\nexec /var/lang/bin/node /var/runtime/node_modules/aws-lambda-ric/index.mjs\n',
+    // Through PATH and LAMBDA_RUNTIME_DIR (/var/lang/bin and /var/runtime in a sandbox), which the process driver
+    // rewrites to the host's directories, so that the same runtime also runs unsandboxed (the runtime bench).
+    '#!/bin/sh\nexec node "$LAMBDA_RUNTIME_DIR/node_modules/aws-lambda-ric/index.mjs"\n',
     { mode: 0o755 },
   );
   await chmod(ric, 0o755);
