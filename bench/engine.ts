@@ -85,10 +85,11 @@ async function throughput(engine: Engine, s: FunctionSpec, concurrency: number, 
       count++;
     }
   };
-  // Steady state only: `concurrency` environments started, and each new runtime process warmed up (its JIT, over
-  // some thousand invokes), and the sandbox driver's refill of its pre-started launchers (a fork of this process,
-  // 100 ms after each start) over, before the clock starts.
-  until = performance.now() + 1500;
+  // Steady state only: `concurrency` environments started, each new runtime process warmed up (its JIT: node:http
+  // in the fixture takes some thousand invokes; with 1.5 s here the 4-environment figure came out a third lower),
+  // and the sandbox driver's refill of its pre-started launchers (a fork of this process, 100 ms after each start)
+  // over, before the clock starts.
+  until = performance.now() + 4000;
   await Promise.all(Array.from({ length: concurrency }, worker));
   await new Promise((res) => setTimeout(res, 500));
   count = 0;
