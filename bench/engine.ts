@@ -106,12 +106,18 @@ async function cold(engine: Engine, n: number, driverName: string): Promise<Summ
     await engine.invoke({ spec: s, payload, invokedFunctionArn: s.functionArn, logTail: false });
     samples.push(performance.now() - t0);
     engine.retire(s.functionName);
+    // One cold start at a time, as when a function is first invoked (bwrap's launchers are ready again by then).
+    await new Promise((res) => setTimeout(res, 200));
   }
   return summarize(samples);
 }
 
-/** Driver start → the bootstrap's first output, for a bootstrap that only echoes: the sandbox's own cost. */
-async function sandboxStart(driverName: 'bwrap' | 'process'): Promise<Summary> {
+/**
+ * Driver start → the bootstrap's first output, for a bootstrap that only echoes: the sandbox's own cost. `gapMs`
+ * apart, so that bwrap's pre-started launchers are ready for each start (as for a cold start on its own), or back to
+ * back (a burst of cold starts, where most starts find none and fork this process on the spot).
+ */
+async function sandboxStart(driverName: 'bwrap' | 'process', gapMs: number): Promise<Summary> {
   const dir = await mkdtemp(join(tmpdir(), 'lambkin-bench-sbx-'));
   await chmod(dir, 0o755);
   const task = join(dir, 'task');
@@ -142,6 +148,7 @@ async function sandboxStart(driverName: 'bwrap' | 'process'): Promise<Summary> {
       );
       samples.push(performance.now() - t0);
       await handle.exited;
+      if (gapMs > 0) await new Promise((res) => setTimeout(res, gapMs));
     }
   } finally {
     await driver.dispose();
@@ -172,13 +179,19 @@ export async function benchEngine(out: (s: string) => void): Promise<Record<stri
     out(line('cold start, process driver (no sandbox)', c));
     figures.coldProcessP50 = c.p50;
   });
-  const bwrapStart = await sandboxStart('bwrap');
-  const processStart = await sandboxStart('process');
-  out(line('sandbox start → first output, bwrap', bwrapStart));
-  out(line('sandbox start → first output, process', processStart));
-  const share = bwrapStart.p50 - processStart.p50;
-  out(`${'sandbox share of a cold start (bwrap − process)'.padEnd(44)} ${share.toFixed(2)} ms (target ≤ 5 ms)`);
+  const alone = { bwrap: await sandboxStart('bwrap', 200), process: await sandboxStart('process', 200) };
+  const burst = { bwrap: await sandboxStart('bwrap', 0), process: await sandboxStart('process', 0) };
+  out(line('sandbox start → first output, bwrap', alone.bwrap, '(one at a time, 200 ms apart)'));
+  out(line('sandbox start → first output, process', alone.process, '(one at a time)'));
+  out(line('sandbox start → first output, bwrap', burst.bwrap, '(back to back)'));
+  out(line('sandbox start → first output, process', burst.process, '(back to back)'));
+  const share = alone.bwrap.p50 - alone.process.p50;
+  const burstShare = burst.bwrap.p50 - burst.process.p50;
+  out(
+    `${'sandbox share of a cold start (bwrap − process)'.padEnd(44)} ${share.toFixed(2)} ms one at a time, ${burstShare.toFixed(2)} ms back to back (target ≤ 5 ms)`,
+  );
   out(`${'throughput scaling 4 envs / 1 env'.padEnd(44)} ${((figures.rps4 ?? 0) / (figures.rps1 ?? 1)).toFixed(2)}×`);
   figures.sandboxShare = share;
+  figures.sandboxShareBurst = burstShare;
   return figures;
 }
