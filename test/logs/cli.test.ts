@@ -40,6 +40,33 @@ test('aws logs tail prints START/END/REPORT; filter-log-events filters; errors c
   );
   const tailFiltered = await aws(['logs', 'tail', '/aws/lambda/echo', '--filter-pattern', '"handler got"']);
   assert.equal(tailFiltered.stdout.trim().split('\n').length, 1);
+  // The space-delimited pattern AWS's Lambda guides use on REPORT lines, and a regular expression.
+  const report = await aws([
+    'logs',
+    'filter-log-events',
+    '--log-group-name',
+    '/aws/lambda/echo',
+    '--filter-pattern',
+    '[type = "REPORT", request_id_label, request_id, duration_label = "Duration:", duration >= 0, unit = ms, ...]',
+  ]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.deepEqual(
+    (report.json().events as { message: string }[]).map((e) => e.message.split('\t')[0]),
+    [`REPORT RequestId: ${id}`],
+  );
+  const regex = await aws([
+    'logs',
+    'filter-log-events',
+    '--log-group-name',
+    '/aws/lambda/echo',
+    '--filter-pattern',
+    '%^START |^END %',
+  ]);
+  assert.equal(regex.code, 0, regex.stderr);
+  assert.deepEqual(
+    (regex.json().events as { message: string }[]).map((e) => e.message.split(' ')[0]),
+    ['START', 'END'],
+  );
 
   const streams = await aws(['logs', 'describe-log-streams', '--log-group-name', '/aws/lambda/echo']);
   const streamName = (streams.json().logStreams as { logStreamName: string }[])[0]?.logStreamName ?? '';
@@ -77,11 +104,11 @@ test('aws logs tail prints START/END/REPORT; filter-log-events filters; errors c
     '--log-group-name',
     '/aws/lambda/echo',
     '--filter-pattern',
-    '[ip, user]',
+    '[ip, user = "unclosed]',
   ]);
   assert.match(
     json.stderr,
-    /\(InvalidParameterException\) when calling the FilterLogEvents operation: Space-delimited filter patterns/,
+    /\(InvalidParameterException\) when calling the FilterLogEvents operation: Invalid filter pattern: a quote is not closed/,
   );
   const badToken = await aws([
     'logs',

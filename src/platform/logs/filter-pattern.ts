@@ -6,11 +6,13 @@
  * - `"timed out"` — a quoted phrase is one term (spaces and punctuation included; `\"` escapes a quote);
  * - `?ERROR ?WARN` — at least one of the `?` terms must occur (OR);
  * - `ERROR -Retry` — a `-` term must not occur.
- * - `{ $.level = "ERROR" }` — a JSON pattern, for events that are JSON objects (json-filter.ts).
- * Space-delimited patterns (`[ip, user, ...]`) and regular expressions (`%…%`) are not implemented:
- * `parseFilterPattern` refuses them, and the API answers InvalidParameterException.
+ * - `{ $.level = "ERROR" }` — a JSON pattern, for events that are JSON objects (json-filter.ts);
+ * - `[ip, user, ..., status = 4*, bytes > 1000]` — a space-delimited pattern (delimited-filter.ts);
+ * - `%ERROR|WARN%` — a regular expression (CloudWatch's subset: no parentheses), found anywhere in the event.
+ * A pattern that cannot be parsed throws FilterPatternError: the API answers InvalidParameterException.
  */
 
+import { DelimitedFilterError, parseDelimitedFilter, parseFilterRegex } from './delimited-filter.ts';
 import { parseJsonFilter, type JsonTest } from './json-filter.ts';
 
 export interface FilterPattern {
@@ -52,10 +54,16 @@ export function parseFilterPattern(source: string | undefined): FilterPattern {
   if (source === undefined || source.trim() === '') return MATCH_ALL;
   const text = source.trim();
   if (text.startsWith('{')) return jsonPattern(source, text);
-  if (text.startsWith('['))
-    throw new FilterPatternError('Space-delimited filter patterns are not supported by Lambkin');
-  if (text.startsWith('%'))
-    throw new FilterPatternError('Regular expression filter patterns are not supported by Lambkin');
+  if (text.startsWith('[') || text.startsWith('%')) {
+    try {
+      if (text.startsWith('[')) return { source, matches: parseDelimitedFilter(text) };
+      const re = parseFilterRegex(text);
+      return { source, matches: (message) => re.test(message) };
+    } catch (err) {
+      if (!(err instanceof DelimitedFilterError)) throw err;
+      throw new FilterPatternError(`Invalid filter pattern: ${err.message}`);
+    }
+  }
 
   const all: string[] = [];
   const any: string[] = [];

@@ -23,6 +23,10 @@ test('JSON filter patterns: equality, wildcards, numbers, IS, EXISTS, && || and 
     assert.equal(parseFilterPattern(pattern).matches(event), false, pattern);
   };
   yes('{ $.level = "ERROR" }');
+  yes('{ $.level = %^ERR% }');
+  yes('{ $.message.errorType = %Type|Range% }');
+  no('{ $.level = %^err% }');
+  yes('{ $.level != %INFO|WARN% }');
   yes('{ $.level = ERROR }');
   yes('{$.level="ERR*"}');
   yes('{ $.requestId = *-123 }');
@@ -53,7 +57,16 @@ test('JSON filter patterns: equality, wildcards, numbers, IS, EXISTS, && || and 
 });
 
 test('JSON filter patterns: malformed ones are refused with a reason', () => {
-  for (const bad of ['{ $.a = }', '{ level = 1 }', '{ $.a > "x" }', '{ ($.a = 1 }', '{ $.a IS MAYBE }', '{ $.a = "x }'])
+  for (const bad of [
+    '{ $.a = }',
+    '{ level = 1 }',
+    '{ $.a > "x" }',
+    '{ ($.a = 1 }',
+    '{ $.a IS MAYBE }',
+    '{ $.a = "x }',
+    '{ $.a = %(x)% }',
+    '{ $.a = %open }',
+  ])
     assert.throws(
       () => parseFilterPattern(bad),
       { name: 'FilterPatternError', message: /^Invalid filter pattern: / },

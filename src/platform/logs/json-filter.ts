@@ -4,9 +4,12 @@
  * - `{ $.level = "ERROR" }`, `{ $.level != INFO }` — strings, quoted or bare, with `*` wildcards;
  * - `{ $.duration > 100 }` with `=`, `!=`, `<`, `<=`, `>`, `>=` on numbers;
  * - `{ $.ok IS TRUE }`, `IS FALSE`, `IS NULL`, `{ $.x NOT EXISTS }`, `{ $.x EXISTS }`;
+ * - `{ $.message = %timed? out% }` — a regular expression (delimited-filter.ts), found anywhere in a string value;
  * - `&&`, `||` and parentheses; selectors `$.a.b`, `$.list[0].c`, `$.a[*].b` (any element).
  * An event that is not a JSON object never matches.
  */
+
+import { parseFilterRegex, wildcardRegExp } from './delimited-filter.ts';
 
 export type JsonTest = (root: unknown) => boolean;
 
@@ -17,7 +20,7 @@ export class JsonFilterError extends Error {
   }
 }
 
-type Token = { kind: 'op' | 'word' | 'string' | 'punct'; text: string };
+type Token = { kind: 'op' | 'word' | 'string' | 'regex' | 'punct'; text: string };
 
 /** `{ … }` → a test on the parsed event. */
 export function parseJsonFilter(source: string): JsonTest {
@@ -104,6 +107,13 @@ function tokenize(text: string): Token[] {
       const op = /^(!=|<=|>=|=|<|>)/.exec(text.slice(i))?.[0] ?? '=';
       tokens.push({ kind: 'op', text: op });
       i += op.length;
+    } else if (c === '%') {
+      // A regular expression, `%…%` (`\%` inside it is a literal %).
+      let j = i + 1;
+      while (j < text.length && text[j] !== '%') j += text[j] === '\\' ? 2 : 1;
+      if (j >= text.length) throw new JsonFilterError('a %regex% is not closed');
+      tokens.push({ kind: 'regex', text: text.slice(i, j + 1) });
+      i = j + 1;
     } else if (c === '"') {
       let s = '';
       i++;
@@ -176,7 +186,7 @@ function comparison(path: readonly Step[], op: string, value: Token): JsonTest {
     return (root) => valuesAt(root, path).some((v) => typeof v === 'number' && cmp(v, number));
   }
   if (op !== '=' && op !== '!=') throw new JsonFilterError(`${op} compares numbers, not ${JSON.stringify(value.text)}`);
-  const wildcard = new RegExp(`^${value.text.split('*').map(escapeRegExp).join('.*')}$`);
+  const wildcard = value.kind === 'regex' ? regex(value.text) : wildcardRegExp(value.text);
   const equal = (v: unknown) => typeof v === 'string' && wildcard.test(v);
   return op === '='
     ? (root) => valuesAt(root, path).some(equal)
@@ -203,6 +213,10 @@ function numeric(op: string): (a: number, b: number) => boolean {
   }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function regex(text: string): RegExp {
+  try {
+    return parseFilterRegex(text);
+  } catch (err) {
+    throw new JsonFilterError(err instanceof Error ? err.message : String(err));
+  }
 }
