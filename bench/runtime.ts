@@ -1,7 +1,7 @@
 /**
  * The Lambkin runtime against AWS's own client (aws-lambda-ric@4.0.2), both as the nodejs24.x runtime on the same
- * platform in the same run: cold start (new sandboxed environment → first response) and warm invokes, the three
- * subjects taking turns.
+ * platform in the same run: cold start (new sandboxed environment → first response) and warm invokes, the subjects
+ * taking turns. aws-lambda-ric also runs without a sandbox, the reference the cold-start target was set against.
  */
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';

@@ -264,7 +264,6 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function compare(op: string, value: Token): (v: string) => boolean {
   if (value.kind !== 'value') throw new DelimitedFilterError(`expected a value after ${op}`);
-  if (op === '&&' || op === '||') throw new DelimitedFilterError(`expected a value after ${op}`);
   const numeric = value.form !== 'regex' && NUMBER.test(value.text);
   if (op !== '=' && op !== '!=') {
     if (!numeric) throw new DelimitedFilterError(`${op} compares numbers, not ${JSON.stringify(value.text)}`);
