@@ -428,6 +428,9 @@ export class BwrapDriver implements SandboxDriver {
 
   /** Kills an unused launcher and releases its cgroup. */
   #discardLauncher(launcher: Spawned): void {
+    // Waiting launchers do not keep the process alive; one being discarded does, until its exit is seen and its
+    // cgroup released (else `dispose()` could be left pending when nothing else holds the event loop).
+    setKeepsAlive(launcher, true);
     signalQuietly(launcher.pid, 'SIGKILL');
     launcher.child.stdio[3]?.destroy();
     const released = new Promise<void>((resolve) => {

@@ -260,6 +260,31 @@ test('bwrap: the entrypoint gets exactly spec.env, cwd /var/task, its own pid na
   assert.ok(rest.includes('localhost'));
 });
 
+test('bwrap: dispose() settles on its own while launchers wait, with nothing else holding the event loop', async (t) => {
+  const f = await fixture(t, '');
+  const script = join(f.dir, 'dispose.mts');
+  await writeFile(
+    script,
+    [
+      `import { createSandboxDriver } from ${JSON.stringify(INDEX)};`,
+      `const d = createSandboxDriver('bwrap', { stateDir: ${JSON.stringify(f.state)} });`,
+      `if (!(await d.check()).ok) throw new Error('bwrap cannot run here');`,
+      // The pre-started launchers are waiting by then (as in the test above); they do not keep the process alive.
+      'await new Promise((r) => setTimeout(r, 300));',
+      'await d.dispose();',
+      "process.stdout.write('disposed');",
+    ].join('\n'),
+  );
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [script], { timeout: 30_000 }, (err, out, errOut) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout: out, stderr: errOut });
+    });
+  });
+  // Left pending, the top-level await would end the process with code 13 and no output.
+  assert.equal(stdout, 'disposed', stderr);
+  assert.equal(code, 0, stderr);
+});
+
 test('bwrap: runs as uid 993 with no host privilege (a root-only file stays unreadable)', async (t) => {
   const f = await fixture(
     t,
