@@ -1,7 +1,7 @@
 /**
  * @module platform/logs/delimited-filter
- * CloudWatch Logs' space-delimited filter patterns, `[ip, user, ..., status = 4* || status = 5*, bytes > 1000]`,
- * and its regular expressions (`%…%`), both as FilterLogEvents applies them:
+ * CloudWatch Logs' space-delimited filter patterns, `[ip, user, ..., status = 4* || status = 5*, bytes > 1000]`, as
+ * FilterLogEvents applies them:
  * - the event is cut into fields at runs of spaces and tabs; a field in double quotes or in square brackets is one
  *   field however many spaces it holds (the quotes or brackets are not part of its value);
  * - each name in the pattern stands for one field, `...` for any number of them (none included); without `...` the
@@ -9,9 +9,11 @@
  * - a name may carry conditions on its field: `=` and `!=` with a string (quoted or bare, `*` matching any run of
  *   characters), a number (compared as a number when the field is one) or a `%regex%`; `<`, `<=`, `>`, `>=` with a
  *   number; several joined with `&&` and `||` (`&&` first), each naming that same field.
- * Regular expressions are CloudWatch's subset: no parentheses (so no groups or lookarounds), searched anywhere in
- * the value, case-sensitive.
+ * Wildcards and regular expressions (CloudWatch's subset, searched anywhere in the value) run in linear time
+ * (text-match.ts).
  */
+
+import { compileFilterRegex, globMatcher, TextMatchError } from './text-match.ts';
 
 export type EventTest = (message: string) => boolean;
 
@@ -44,34 +46,6 @@ export function parseDelimitedFilter(source: string): EventTest {
     names.add(s.name);
   }
   return (message) => matchFields(slots, eventFields(message));
-}
-
-/** `%…%` → a RegExp, or a DelimitedFilterError for what CloudWatch's regex subset does not have. */
-export function parseFilterRegex(text: string): RegExp {
-  if (text.length < 3 || !text.startsWith('%') || !text.endsWith('%')) {
-    throw new DelimitedFilterError('a regular expression is written %…%');
-  }
-  const body = text.slice(1, -1);
-  let source = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i] ?? '';
-    if (c === '\\') {
-      // `\%` is a literal %, which RegExp's unicode mode does not accept escaped.
-      source += body[i + 1] === '%' ? '%' : body.slice(i, i + 2);
-      i++;
-      continue;
-    }
-    if (c === '(' || c === ')') {
-      throw new DelimitedFilterError('regular expressions cannot use parentheses (no groups or lookarounds)');
-    }
-    if (c === '%') throw new DelimitedFilterError('a % inside a regular expression must be escaped as \\%');
-    source += c;
-  }
-  try {
-    return new RegExp(source, 'u');
-  } catch (err) {
-    throw new DelimitedFilterError(`invalid regular expression: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 // ── the event ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -280,23 +254,23 @@ function compare(op: string, value: Token): (v: string) => boolean {
   }
   let equal: (v: string) => boolean;
   if (value.form === 'regex') {
-    const re = parseFilterRegex(value.text);
+    const re = filterRegex(value.text);
     equal = (v) => re.test(v);
   } else if (numeric && value.form === 'bare') {
     const b = Number(value.text);
     equal = (v) => (NUMBER.test(v) ? Number(v) === b : v === value.text);
   } else {
-    const wildcard = wildcardRegExp(value.text);
-    equal = (v) => wildcard.test(v);
+    equal = globMatcher(value.text);
   }
   return op === '=' ? equal : (v) => !equal(v);
 }
 
-/** A string with `*` wildcards (any run of characters) as an anchored RegExp. */
-export function wildcardRegExp(text: string): RegExp {
-  return new RegExp(`^${text.split('*').map(escapeRegExp).join('.*')}$`, 's');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A `%…%` value, its errors as this module's. */
+function filterRegex(text: string): { test(text: string): boolean } {
+  try {
+    return compileFilterRegex(text);
+  } catch (err) {
+    if (err instanceof TextMatchError) throw new DelimitedFilterError(err.message);
+    throw err;
+  }
 }

@@ -12,8 +12,9 @@
  * A pattern that cannot be parsed throws FilterPatternError: the API answers InvalidParameterException.
  */
 
-import { DelimitedFilterError, parseDelimitedFilter, parseFilterRegex } from './delimited-filter.ts';
+import { DelimitedFilterError, parseDelimitedFilter } from './delimited-filter.ts';
 import { parseJsonFilter, type JsonTest } from './json-filter.ts';
+import { compileFilterRegex, TextMatchError } from './text-match.ts';
 
 export interface FilterPattern {
   readonly source: string;
@@ -57,10 +58,10 @@ export function parseFilterPattern(source: string | undefined): FilterPattern {
   if (text.startsWith('[') || text.startsWith('%')) {
     try {
       if (text.startsWith('[')) return { source, matches: parseDelimitedFilter(text) };
-      const re = parseFilterRegex(text);
+      const re = compileFilterRegex(text);
       return { source, matches: (message) => re.test(message) };
     } catch (err) {
-      if (!(err instanceof DelimitedFilterError)) throw err;
+      if (!(err instanceof DelimitedFilterError) && !(err instanceof TextMatchError)) throw err;
       throw new FilterPatternError(`Invalid filter pattern: ${err.message}`);
     }
   }

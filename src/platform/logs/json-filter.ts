@@ -4,12 +4,12 @@
  * - `{ $.level = "ERROR" }`, `{ $.level != INFO }` — strings, quoted or bare, with `*` wildcards;
  * - `{ $.duration > 100 }` with `=`, `!=`, `<`, `<=`, `>`, `>=` on numbers;
  * - `{ $.ok IS TRUE }`, `IS FALSE`, `IS NULL`, `{ $.x NOT EXISTS }`, `{ $.x EXISTS }`;
- * - `{ $.message = %timed? out% }` — a regular expression (delimited-filter.ts), found anywhere in a string value;
+ * - `{ $.message = %timed? out% }` — a regular expression (text-match.ts), found anywhere in a string value;
  * - `&&`, `||` and parentheses; selectors `$.a.b`, `$.list[0].c`, `$.a[*].b` (any element).
  * An event that is not a JSON object never matches.
  */
 
-import { parseFilterRegex, wildcardRegExp } from './delimited-filter.ts';
+import { compileFilterRegex, globMatcher } from './text-match.ts';
 
 export type JsonTest = (root: unknown) => boolean;
 
@@ -186,8 +186,8 @@ function comparison(path: readonly Step[], op: string, value: Token): JsonTest {
     return (root) => valuesAt(root, path).some((v) => typeof v === 'number' && cmp(v, number));
   }
   if (op !== '=' && op !== '!=') throw new JsonFilterError(`${op} compares numbers, not ${JSON.stringify(value.text)}`);
-  const wildcard = value.kind === 'regex' ? regex(value.text) : wildcardRegExp(value.text);
-  const equal = (v: unknown) => typeof v === 'string' && wildcard.test(v);
+  const matches = value.kind === 'regex' ? regex(value.text) : globMatcher(value.text);
+  const equal = (v: unknown) => typeof v === 'string' && matches(v);
   return op === '='
     ? (root) => valuesAt(root, path).some(equal)
     : (root) => {
@@ -213,9 +213,10 @@ function numeric(op: string): (a: number, b: number) => boolean {
   }
 }
 
-function regex(text: string): RegExp {
+function regex(text: string): (v: string) => boolean {
   try {
-    return parseFilterRegex(text);
+    const re = compileFilterRegex(text);
+    return (v) => re.test(v);
   } catch (err) {
     throw new JsonFilterError(err instanceof Error ? err.message : String(err));
   }
