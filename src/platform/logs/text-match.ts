@@ -59,9 +59,12 @@ type Node =
 
 type Atom = { kind: 'char'; test: Predicate } | { kind: 'start' | 'end' };
 
-/** Largest NFA a pattern may compile to (`{n,m}` repeats its atom). */
-const MAX_NODES = 20_000;
-const MAX_REPEAT = 1000;
+/**
+ * Largest NFA a pattern may compile to (`{n,m}` repeats its atom), and largest repeat count: the cost per character
+ * of text grows with the number of states alive at once, which these bound.
+ */
+const MAX_NODES = 2_000;
+const MAX_REPEAT = 100;
 
 /** `%…%` → a matcher that finds the expression anywhere in a text. */
 export function compileFilterRegex(text: string): { test(text: string): boolean } {
