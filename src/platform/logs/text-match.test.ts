@@ -71,6 +71,8 @@ test('regular expressions: the same answers as JavaScript’s RegExp on the shar
 test('regular expressions: \\% is a literal %, and what the subset lacks is refused', () => {
   assert.equal(compileFilterRegex('%100\\% sure%').test('it is 100% sure'), true);
   assert.equal(compileFilterRegex('%[%]%').test('%'), true);
+  assert.equal(compileFilterRegex('%^[]|]$%').test('|'), true, 'a ] first in a class, then a | inside it');
+  assert.equal(compileFilterRegex('%^[^]|]$%').test('x'), true);
   for (const bad of [
     '%(a)%',
     '%a)%',

@@ -91,8 +91,12 @@ function splitAlternatives(body: string): string[] {
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
     if (c === '\\') i++;
-    else if (c === '[') inClass = true;
-    else if (c === ']') inClass = false;
+    else if (c === '[' && !inClass) {
+      inClass = true;
+      // As in classEnd: a `^`, then a `]`, at the start of a class are part of it.
+      if (body[i + 1] === '^') i++;
+      if (body[i + 1] === ']') i++;
+    } else if (c === ']') inClass = false;
     else if (c === '|' && !inClass) {
       out.push(body.slice(from, i));
       from = i + 1;
