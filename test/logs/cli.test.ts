@@ -24,47 +24,35 @@ test('aws logs tail prints START/END/REPORT; filter-log-events filters; errors c
   const detailed = await aws(['logs', 'tail', '/aws/lambda/echo', '--since', '1h']);
   assert.match(detailed.stdout, /\[\$LATEST\][0-9a-f]{32} START RequestId/, 'the detailed format names the stream');
 
-  const filtered = await aws([
-    'logs',
-    'filter-log-events',
-    '--log-group-name',
-    '/aws/lambda/echo',
-    '--filter-pattern',
-    '?REPORT ?END',
-  ]);
-  assert.equal(filtered.code, 0, filtered.stderr);
-  const events = filtered.json().events as { message: string; eventId: string; logStreamName: string }[];
+  /** The messages `aws logs filter-log-events` prints for a filter pattern. */
+  const filterMessages = async (pattern: string): Promise<string[]> => {
+    const r = await aws([
+      'logs',
+      'filter-log-events',
+      '--log-group-name',
+      '/aws/lambda/echo',
+      '--filter-pattern',
+      pattern,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return (r.json().events as { message: string }[]).map((e) => e.message);
+  };
   assert.deepEqual(
-    events.map((e) => e.message.split('\t')[0]),
+    (await filterMessages('?REPORT ?END')).map((m) => m.split('\t')[0]),
     [`END RequestId: ${id}`, `REPORT RequestId: ${id}`],
   );
   const tailFiltered = await aws(['logs', 'tail', '/aws/lambda/echo', '--filter-pattern', '"handler got"']);
   assert.equal(tailFiltered.stdout.trim().split('\n').length, 1);
   // The space-delimited pattern AWS's Lambda guides use on REPORT lines, and a regular expression.
-  const report = await aws([
-    'logs',
-    'filter-log-events',
-    '--log-group-name',
-    '/aws/lambda/echo',
-    '--filter-pattern',
+  const report = await filterMessages(
     '[type = "REPORT", request_id_label, request_id, duration_label = "Duration:", duration >= 0, unit = ms, ...]',
-  ]);
-  assert.equal(report.code, 0, report.stderr);
+  );
   assert.deepEqual(
-    (report.json().events as { message: string }[]).map((e) => e.message.split('\t')[0]),
+    report.map((m) => m.split('\t')[0]),
     [`REPORT RequestId: ${id}`],
   );
-  const regex = await aws([
-    'logs',
-    'filter-log-events',
-    '--log-group-name',
-    '/aws/lambda/echo',
-    '--filter-pattern',
-    '%^START |^END %',
-  ]);
-  assert.equal(regex.code, 0, regex.stderr);
   assert.deepEqual(
-    (regex.json().events as { message: string }[]).map((e) => e.message.split(' ')[0]),
+    (await filterMessages('%^START |^END %')).map((m) => m.split(' ')[0]),
     ['START', 'END'],
   );
 
