@@ -56,11 +56,11 @@ export function eventFields(message: string): string[] {
   let i = 0;
   const n = message.length;
   while (i < n) {
-    const c = message[i];
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+    if (isBlank(message.charCodeAt(i))) {
       i++;
       continue;
     }
+    const c = message[i];
     if (fields.length === MAX_FIELDS - 1) {
       fields.push(message.slice(i));
       break;

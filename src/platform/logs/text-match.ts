@@ -134,7 +134,7 @@ function parsePieces(alt: string): Piece[] {
     } else if (c === '\\') {
       const e = cps[i + 1];
       if (e === undefined) throw new TextMatchError('a regular expression ends with \\');
-      atom = { kind: 'char', test: escapeClass(e) };
+      atom = { kind: 'char', test: escape(e).test };
       i += 2;
     } else if (c === '[') {
       const end = classEnd(cps, i);
@@ -250,32 +250,27 @@ const isDigit: Predicate = (cp) => cp >= 48 && cp <= 57;
 const isWord: Predicate = (cp) => isDigit(cp) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122) || cp === 95;
 const isSpace: Predicate = (cp) => cp === 32 || (cp >= 9 && cp <= 13) || cp === 0xa0 || cp === 0xfeff;
 
-function escapeClass(e: string): Predicate {
-  switch (e) {
-    case 'd':
-      return isDigit;
-    case 'D':
-      return (cp) => !isDigit(cp);
-    case 'w':
-      return isWord;
-    case 'W':
-      return (cp) => !isWord(cp);
-    case 's':
-      return isSpace;
-    case 'S':
-      return (cp) => !isSpace(cp);
-    case 't':
-      return (cp) => cp === 9;
-    case 'n':
-      return (cp) => cp === 10;
-    case 'r':
-      return (cp) => cp === 13;
-    default: {
-      if (/[A-Za-z0-9]/.test(e)) throw new TextMatchError(`\\${e} is not supported in a regular expression`);
-      const cp = e.codePointAt(0) ?? 0;
-      return (x) => x === cp;
-    }
-  }
+const not =
+  (p: Predicate): Predicate =>
+  (cp) =>
+    !p(cp);
+const CLASS_ESCAPES: Record<string, Predicate> = {
+  d: isDigit,
+  D: not(isDigit),
+  w: isWord,
+  W: not(isWord),
+  s: isSpace,
+  S: not(isSpace),
+};
+const CONTROL_ESCAPES: Record<string, number> = { t: 9, n: 10, r: 13 };
+
+/** What `\e` stands for: a class (`cp` null), or one character and its code point. */
+function escape(e: string): { test: Predicate; cp: number | null } {
+  const cls = CLASS_ESCAPES[e];
+  if (cls !== undefined) return { test: cls, cp: null };
+  const cp = CONTROL_ESCAPES[e] ?? (/[A-Za-z0-9]/.test(e) ? undefined : e.codePointAt(0));
+  if (cp === undefined) throw new TextMatchError(`\\${e} is not supported in a regular expression`);
+  return { test: (x) => x === cp, cp };
 }
 
 /** Index of the `]` closing the class that opens at `open`. */
@@ -298,13 +293,8 @@ function parseClass(body: readonly string[]): Predicate {
   const single = (): { test: Predicate; cp: number | null } => {
     const c = body[i] ?? '';
     if (c === '\\') {
-      const e = body[i + 1] ?? '';
       i += 2;
-      const test = escapeClass(e);
-      return {
-        test,
-        cp: /[dDwWsS]/.test(e) ? null : e === 't' ? 9 : e === 'n' ? 10 : e === 'r' ? 13 : (e.codePointAt(0) ?? 0),
-      };
+      return escape(body[i - 1] ?? '');
     }
     i++;
     const cp = c.codePointAt(0) ?? 0;
