@@ -12,9 +12,9 @@
  * (world-readable in /proc) nor in the environment of the host-side helpers (which may run as root).
  *
  * Start sequence:
- * 1. ahead of need, a few launchers are spawned (a fork of this process blocks the event loop for milliseconds) and
- *    join a cgroup in the child (`sh -c 'echo $$ > <group>/cgroup.procs …; exec [setpriv --reuid 993 …] bwrap
- *    --args 3 /bin/sh -c <trampoline>'`), then wait for their options on fd 3;
+ * 1. ahead of need, a few launchers are spawned (a fork of this process blocks the event loop for milliseconds):
+ *    `bwrap --args 3 /bin/sh -c <trampoline>`, as the sandbox uid, waiting for their options on fd 3 while we move
+ *    them into a cgroup (see `spawnChild`);
  * 2. `start()` takes one, writes the limits, then the options (namespaces, mounts, environment, entrypoint); when
  *    none is waiting it spawns the same thing on the spot (with the entrypoint in the command line);
  * 3. bwrap sets up the namespaces and mounts and execs the command, a shell that is the namespace's pid 1: it runs a
@@ -60,11 +60,6 @@ export interface BwrapOptions {
   cgroupSpare?: number;
   /** bwrap processes started ahead of need, so that a cold start only hands one its options (default 2; 0: off). */
   warmLaunchers?: number;
-  /**
-   * As root: join the cgroup as root and drop to the sandbox uid with setpriv (default: only for cgroup v2, which
-   * requires it; v1 lets the sandbox uid join a group whose cgroup.procs it owns, one exec less).
-   */
-  joinCgroupAsRoot?: boolean;
 }
 
 /** Lambda's sbx_user1051. */
@@ -98,7 +93,6 @@ const TRAMPOLINE = [
 /** What this host's tools can do (probed once). */
 interface HostTools {
   bwrap: string | null;
-  setpriv: string | null;
   socat: string | null;
   sleep: string;
   /** bwrap options newer than some distributions' bwrap. */
@@ -131,10 +125,7 @@ export class BwrapDriver implements SandboxDriver {
     this.#asRoot = process.getuid?.() === 0;
     this.#uid = options.sandboxUid ?? SANDBOX_UID;
     this.#gid = options.sandboxGid ?? SANDBOX_GID;
-    this.#cgroups = new CgroupPool({
-      owner: this.#asRoot ? { uid: this.#uid, gid: this.#gid } : null,
-      ...(options.cgroupSpare !== undefined ? { spare: options.cgroupSpare } : {}),
-    });
+    this.#cgroups = new CgroupPool(options.cgroupSpare !== undefined ? { spare: options.cgroupSpare } : {});
     this.#tools = probeTools(options.bwrap);
     this.#rootArgs = systemDirArgs();
     this.#warmTarget = options.warmLaunchers ?? 2;
@@ -194,15 +185,8 @@ export class BwrapDriver implements SandboxDriver {
     };
   }
 
-  async #cgroupLayout(): Promise<CgroupLayout> {
-    const layout = await this.#cgroups.status();
-    if (!layout.ok) return layout;
-    // v2 only lets a process move itself when it may write the common ancestor's cgroup.procs: as root the child
-    // must join before it drops privileges, which takes setpriv.
-    if (this.#asRoot && layout.version === 'v2' && (await this.#tools).setpriv === null) {
-      return { ok: false, reason: 'cgroup v2 needs setpriv (util-linux) to join a group before dropping root' };
-    }
-    return layout;
+  #cgroupLayout(): Promise<CgroupLayout> {
+    return this.#cgroups.status();
   }
 
   #tmpMode(): 'tmpfs' | 'disk' {
@@ -278,7 +262,7 @@ export class BwrapDriver implements SandboxDriver {
       // (bwrap adds PWD=/var/task to the environment, as a shell would; the shell keeps that value.)
       const command = ['/bin/sh', '-c', `${prologue}\n"$0"\nexit $?`, spec.entrypoint];
       try {
-        return adoptTree(await spawnChild(this.#spawnOptions(tools, tools.bwrap, command, group)), {
+        return adoptTree(await spawnChild(this.#spawnOptions(tools.bwrap, command, group)), {
           ...tree,
           bwrapArgs: nulSeparated(args),
         });
@@ -351,26 +335,18 @@ export class BwrapDriver implements SandboxDriver {
     return { args, prologue: prologue.join('\n') };
   }
 
-  /**
-   * How bwrap is started. As root: as the unprivileged sandbox uid, after the child joined its cgroup. v1 lets the
-   * sandbox uid join a group whose cgroup.procs it owns; v2 only lets root move it, so the child joins as root and
-   * drops privileges with setpriv.
-   */
-  #spawnOptions(tools: HostTools, bwrap: string, command: string[], group: EnvironmentCgroup | null): SpawnOptions {
-    const bwrapArgv = [bwrap, '--args', '3', ...command];
-    let argv = bwrapArgv;
-    let spawnAs: { uid: number; gid: number } | undefined;
-    if (this.#asRoot) {
-      const setpriv = tools.setpriv;
-      if (group !== null && setpriv !== null && (this.#options.joinCgroupAsRoot ?? group.version === 'v2')) {
-        const ids = [`--reuid=${String(this.#uid)}`, `--regid=${String(this.#gid)}`, '--clear-groups'];
-        argv = [setpriv, ...ids, '--', ...bwrapArgv];
-      } else {
-        spawnAs = { uid: this.#uid, gid: this.#gid };
-      }
-    }
+  /** How bwrap is started: as the unprivileged sandbox uid when Lambkin runs as root (we move it into its cgroup). */
+  #spawnOptions(bwrap: string, command: string[], group: EnvironmentCgroup | null): SpawnOptions {
+    const spawnAs = this.#asRoot ? { uid: this.#uid, gid: this.#gid } : undefined;
     // The sandbox uid may not be able to enter Lambkin's own working directory.
-    return { argv, env: { PATH: HOST_PATH }, cwd: '/', spawnAs, cgroup: group, kind: 'pidns' };
+    return {
+      argv: [bwrap, '--args', '3', ...command],
+      env: { PATH: HOST_PATH },
+      cwd: '/',
+      spawnAs,
+      cgroup: group,
+      kind: 'pidns',
+    };
   }
 
   /** A pre-started launcher that is still alive, or null. */
@@ -401,7 +377,7 @@ export class BwrapDriver implements SandboxDriver {
           let launcher: Spawned;
           try {
             const command = ['/bin/sh', '-c', TRAMPOLINE, 'lambkin'];
-            launcher = await spawnChild(this.#spawnOptions(tools, tools.bwrap, command, group));
+            launcher = await spawnChild(this.#spawnOptions(tools.bwrap, command, group));
           } catch (err) {
             await group?.release();
             throw err;
@@ -523,7 +499,6 @@ async function probeTools(bwrapOption: string | undefined): Promise<HostTools> {
   const socat = findOnPath('socat');
   const tools: HostTools = {
     bwrap,
-    setpriv: findOnPath('setpriv'),
     sleep: findOnPath('sleep') ?? 'sleep',
     socat: socat !== null && /^\/(usr|bin|sbin)\//.test(socat) ? socat : null,
     size: false,

@@ -6,15 +6,15 @@
  * Cold-path rules:
  * 1. Groups are created ahead of need (a small pool, refilled asynchronously); handing one out only writes its
  *    limits, with fs/promises.
- * 2. The platform never moves a process into a group: the child writes its own pid into `cgroup.procs` before it
- *    execs (joining costs 5–20 ms on some kernels and must never block the event loop). For v1 the `cgroup.procs`
- *    files are chowned to the sandbox user so it can join after dropping privileges; v2 only lets a process move
- *    itself when it may write the common ancestor's `cgroup.procs`, so there the child joins before dropping them.
+ * 2. Joining never blocks the event loop (it costs 0.3–20 ms depending on the kernel) and always happens before the
+ *    process runs anything of the function's: a plain child writes its own pid into `cgroup.procs` before it execs
+ *    (process driver); bwrap, which waits for its options on a pipe before it does anything, is moved by the
+ *    platform with an asynchronous write (`join`) while it finishes loading, and gets its options after.
  * 3. Leftovers of a Lambkin that died without cleaning up (`lambkin-<pid>[-n]` with no such process) are removed
  *    when the next pool starts.
  */
 import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { chown, mkdir, open, readdir, readFile, rmdir, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rmdir, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { debuglog } from 'node:util';
 
@@ -39,7 +39,7 @@ export type CgroupLayout =
 /** One environment's cgroup(s). Obtained from `CgroupPool.acquire`, given back with `release`. */
 export class EnvironmentCgroup {
   readonly version: CgroupVersion;
-  /** `cgroup.procs` files the child writes its pid into before exec. */
+  /** `cgroup.procs` files a process joins the group through. */
   readonly procsFiles: readonly string[];
   /** True when `pids.max` applies to this group. */
   readonly pidsLimited: boolean;
@@ -73,11 +73,8 @@ export class EnvironmentCgroup {
     return [this.#memoryDir, ...(this.#pidsDir !== null ? [this.#pidsDir] : [])];
   }
 
-  /** Readies a new group: `cgroup.procs` owned by `owner`, limit files open, no swap (v2). */
-  async prepare(owner: { uid: number; gid: number } | null): Promise<void> {
-    if (owner !== null) {
-      for (const file of this.procsFiles) await chown(file, owner.uid, owner.gid);
-    }
+  /** Readies a new group: limit files open, no swap (v2). */
+  async prepare(): Promise<void> {
     const mem = (name: string): string => join(this.#memoryDir, name);
     const openOptional = (path: string, flags = 'r+'): Promise<FileHandle | null> =>
       open(path, flags).catch((err: unknown) => {
@@ -121,6 +118,14 @@ export class EnvironmentCgroup {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Moves a process that has not run anything yet into the group, on the thread pool. (A process may be moved by
+   * one with its uid, or by root; v2 also asks for write access to the common ancestor's `cgroup.procs`.)
+   */
+  async join(pid: number): Promise<void> {
+    for (const file of this.procsFiles) await writeFile(file, String(pid));
   }
 
   /** Peak memory of the group in bytes (v1 `memory.max_usage_in_bytes`, v2 `memory.peak`). Cheap, synchronous. */
@@ -188,8 +193,6 @@ export class EnvironmentCgroup {
 }
 
 export interface CgroupPoolOptions {
-  /** Chown each group's `cgroup.procs` to this uid/gid, so a child running as it can join (v1). */
-  owner?: { uid: number; gid: number } | null;
   /** Groups kept ready (default 4). */
   spare?: number;
   /** Overrides the host detection (tests). */
@@ -204,7 +207,6 @@ let poolCounter = 0;
  * the drivers then fall back to sampling memory.
  */
 export class CgroupPool {
-  readonly #owner: { uid: number; gid: number } | null;
   readonly #spareTarget: number;
   readonly #name: string;
   readonly #spare: EnvironmentCgroup[] = [];
@@ -217,7 +219,6 @@ export class CgroupPool {
   #rootsRemoved = false;
 
   constructor(options: CgroupPoolOptions = {}) {
-    this.#owner = options.owner ?? null;
     this.#spareTarget = options.spare ?? 4;
     this.#name = `lambkin-${process.pid}-${++poolCounter}`;
     this.#ready = this.#init(options.layout ?? detectCgroups());
@@ -302,7 +303,7 @@ export class CgroupPool {
       this.#onReleased(g);
     });
     try {
-      await group.prepare(this.#owner);
+      await group.prepare();
     } catch (err) {
       await group.release();
       throw err;

@@ -21,8 +21,6 @@ export interface DriverOptions {
   warmLaunchers?: number;
   /** Pre-created cgroups kept ready (default 4). */
   cgroupSpare?: number;
-  /** bwrap as root: join the cgroup as root, then drop privileges with setpriv (default: only for cgroup v2). */
-  joinCgroupAsRoot?: boolean;
 }
 
 export const SANDBOX_DRIVERS = {

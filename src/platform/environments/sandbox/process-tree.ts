@@ -1,6 +1,6 @@
 /**
  * @module platform/environments/sandbox/process-tree
- * What both drivers share: start a child that first joins its cgroups (in the child, before exec), watch it, measure
+ * What both drivers share: start a child in its cgroups (before it runs anything of the function's), watch it, measure
  * its memory, and end the whole tree so that nothing survives.
  *
  * Two shapes of tree:
@@ -71,9 +71,14 @@ export async function startTree(spawnOptions: SpawnOptions, options: TreeOptions
   return adoptTree(await spawnChild(spawnOptions), options);
 }
 
-/** Spawns the child (joining its cgroup first, in the child); resolves once it exists. Rejects with ERR_SANDBOX_START. */
-export function spawnChild(options: SpawnOptions): Promise<Spawned> {
-  const procs = options.cgroup?.procsFiles ?? [];
+/**
+ * Spawns the child in its cgroup; resolves once it exists and has joined. A `group` child (the runtime itself) joins
+ * in a shell before it execs; a `pidns` child (bwrap, which does nothing before it has read its options) is moved by
+ * us while it loads, which saves this slow host a shell's exec on every cold start. Rejects with ERR_SANDBOX_START.
+ */
+export async function spawnChild(options: SpawnOptions): Promise<Spawned> {
+  const group = options.cgroup;
+  const procs = options.kind === 'group' ? (group?.procsFiles ?? []) : [];
   const [command = '', ...args] =
     procs.length > 0 ? ['/bin/sh', '-c', JOIN_AND_EXEC, 'lambkin-join', ...procs, '--', ...options.argv] : options.argv;
   const child = spawn(command, args, {
@@ -83,7 +88,7 @@ export function spawnChild(options: SpawnOptions): Promise<Spawned> {
     detached: true,
     stdio: options.kind === 'pidns' ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });
-  return new Promise<Spawned>((resolve, reject) => {
+  const spawned = await new Promise<Spawned>((resolve, reject) => {
     child.once('error', (err) => {
       reject(
         new PlatformError('ERR_SANDBOX_START', `cannot start the sandbox (${command}): ${err.message}`, { cause: err }),
@@ -95,9 +100,21 @@ export function spawnChild(options: SpawnOptions): Promise<Spawned> {
         reject(new PlatformError('ERR_SANDBOX_START', 'the sandbox process has no pid'));
         return;
       }
-      resolve({ child, pid, stdout, stderr, cgroup: options.cgroup, kind: options.kind });
+      resolve({ child, pid, stdout, stderr, cgroup: group, kind: options.kind });
     });
   });
+  if (options.kind === 'pidns' && group !== null) {
+    try {
+      await group.join(spawned.pid);
+    } catch (err) {
+      signalQuietly(spawned.pid, 'SIGKILL');
+      for (const stream of child.stdio) stream?.destroy();
+      throw new PlatformError('ERR_SANDBOX_START', `cannot move the sandbox into its cgroup: ${String(err)}`, {
+        cause: err,
+      });
+    }
+  }
+  return spawned;
 }
 
 /** Turns a spawned child into the sandbox handle (for bwrap: hands it its options, which starts the sandbox). */
