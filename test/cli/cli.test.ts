@@ -388,6 +388,40 @@ test('serve: prints where it listens, the data dir, the sandbox and the console;
   assert.equal(await serve.stop(), 0);
 });
 
+test('invoke --stream: chunks on stdout as they come, a mid-stream error exits 3, not with --async', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  for (const handler of ['handler', 'fails']) {
+    const create = await cli.run([
+      'function',
+      'create',
+      `stream-${handler}`,
+      '--code',
+      join(FUNCTIONS, 'streaming'),
+      '--handler',
+      `index.${handler}`,
+    ]);
+    assert.equal(create.code, 0, create.stderr);
+  }
+  const run = await cli.run(['invoke', 'stream-handler', '--stream', '--tail']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, 'hello stream\n');
+  assert.match(run.stderr, /^REPORT RequestId: /m);
+  assert.match(run.stderr, /· \d+ chunk\(s\) in /);
+  const json = await cli.run(['--json', 'invoke', 'stream-handler', '--stream']);
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+  assert.equal(parsed.Payload, 'hello stream');
+  assert.equal(parsed.ResponseStreamContentType, 'text/plain');
+  const failed = await cli.run(['invoke', 'stream-fails', '--stream']);
+  assert.equal(failed.code, 3);
+  assert.equal(failed.stdout, 'partial\n');
+  assert.match(failed.stderr, /^stream ended with an error Error: mid-stream$/m);
+  const both = await cli.run(['invoke', 'stream-handler', '--stream', '--async']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--stream and --async cannot go together/);
+});
+
 test('function create --tenant-isolation and invoke --tenant-id', async (t) => {
   const h = await startApi(t);
   const cli = lambkinCli(h.url, h.dir);

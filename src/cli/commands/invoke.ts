@@ -1,12 +1,13 @@
 /**
  * @module cli/commands/invoke
- * `lambkin invoke FN [--payload JSON | --payload @file | --payload -] [--tail] [--async]`.
+ * `lambkin invoke FN [--payload JSON | --payload @file | --payload -] [--tail] [--async | --stream]`.
  */
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, InvokeWithResponseStreamCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { Command } from 'commander';
 import { CliError, EXIT } from '../errors.ts';
+import type { Output } from '../output.ts';
 import { openSession } from '../session.ts';
 
 export function invokeCommand(): Command {
@@ -18,63 +19,141 @@ export function invokeCommand(): Command {
     .option('--tenant-id <id>', 'tenant of a function with tenant isolation (X-Amz-Tenant-Id)')
     .option('--tail', 'print the invocation’s log tail (the last 4 KB) on stderr', false)
     .option('--async', 'queue the event (InvocationType Event) and return at once', false)
+    .option('--stream', 'InvokeWithResponseStream: print the response as the function streams it', false)
     .addHelpText(
       'after',
       '\nExit code 3 when the function returned an error.\n\nExamples:\n' +
         `  $ lambkin invoke hello --payload '{"name":"Ada"}' --tail\n` +
         '  $ echo \'{"n":1}\' | lambkin invoke hello --payload -\n' +
-        '  $ lambkin invoke hello --payload @event.json --async',
+        '  $ lambkin invoke hello --payload @event.json --async\n' +
+        '  $ lambkin invoke chat --stream',
     )
-    .action(
-      async (
-        name: string,
-        opts: { payload: string; qualifier?: string; tenantId?: string; tail: boolean; async: boolean },
-        command: Command,
-      ) => {
-        const { lambda, out } = openSession(command);
-        const payload = await readPayload(opts.payload);
-        const started = performance.now();
-        const res = await lambda.send(
-          new InvokeCommand({
-            FunctionName: name,
-            Payload: payload,
-            InvocationType: opts.async ? 'Event' : 'RequestResponse',
-            ...(opts.tail && !opts.async ? { LogType: 'Tail' as const } : {}),
-            ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
-            ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
-          }),
-        );
-        const elapsedMs = performance.now() - started;
-        const body = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
-        const log = res.LogResult !== undefined ? Buffer.from(res.LogResult, 'base64').toString('utf8') : undefined;
-        const requestId = res.$metadata.requestId;
-        if (res.FunctionError !== undefined) process.exitCode = EXIT.functionError;
-        out.result(
-          {
-            StatusCode: res.StatusCode,
-            ExecutedVersion: res.ExecutedVersion,
-            RequestId: requestId,
-            ...(res.FunctionError !== undefined ? { FunctionError: res.FunctionError } : {}),
-            Payload: parseMaybe(body),
-            ...(log !== undefined ? { Log: log } : {}),
-          },
-          () => {
-            const c = out.color;
-            if (opts.async) {
-              out.line(`queued (${String(res.StatusCode)}) request ${requestId ?? ''}`);
-              return;
-            }
-            if (log !== undefined) out.note(c.dim(log.trimEnd()));
-            if (res.FunctionError !== undefined) {
-              const summary = errorSummary(body);
-              out.note(`${c.red(`FunctionError (${res.FunctionError})`)} ${summary}`);
-            }
-            out.line(pretty(body));
-            out.note(c.dim(`${String(res.StatusCode)} · ${requestId ?? ''} · ${elapsedMs.toFixed(1)} ms round trip`));
-          },
-        );
-      },
-    );
+    .action(async (name: string, opts: InvokeOptions, command: Command) => {
+      if (opts.stream && opts.async) {
+        throw new CliError('UsageError', '--stream and --async cannot go together', {
+          hint: 'an Event invocation has no response to stream',
+          exitCode: EXIT.usage,
+        });
+      }
+      const { lambda, out } = openSession(command);
+      const payload = await readPayload(opts.payload);
+      if (opts.stream) {
+        await invokeStreaming(lambda, out, name, payload, opts);
+        return;
+      }
+      const started = performance.now();
+      const res = await lambda.send(
+        new InvokeCommand({
+          FunctionName: name,
+          Payload: payload,
+          InvocationType: opts.async ? 'Event' : 'RequestResponse',
+          ...(opts.tail && !opts.async ? { LogType: 'Tail' as const } : {}),
+          ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
+          ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
+        }),
+      );
+      const elapsedMs = performance.now() - started;
+      const body = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
+      const log = res.LogResult !== undefined ? Buffer.from(res.LogResult, 'base64').toString('utf8') : undefined;
+      const requestId = res.$metadata.requestId;
+      if (res.FunctionError !== undefined) process.exitCode = EXIT.functionError;
+      out.result(
+        {
+          StatusCode: res.StatusCode,
+          ExecutedVersion: res.ExecutedVersion,
+          RequestId: requestId,
+          ...(res.FunctionError !== undefined ? { FunctionError: res.FunctionError } : {}),
+          Payload: parseMaybe(body),
+          ...(log !== undefined ? { Log: log } : {}),
+        },
+        () => {
+          const c = out.color;
+          if (opts.async) {
+            out.line(`queued (${String(res.StatusCode)}) request ${requestId ?? ''}`);
+            return;
+          }
+          if (log !== undefined) out.note(c.dim(log.trimEnd()));
+          if (res.FunctionError !== undefined) {
+            const summary = errorSummary(body);
+            out.note(`${c.red(`FunctionError (${res.FunctionError})`)} ${summary}`);
+          }
+          out.line(pretty(body));
+          out.note(c.dim(`${String(res.StatusCode)} · ${requestId ?? ''} · ${elapsedMs.toFixed(1)} ms round trip`));
+        },
+      );
+    });
+}
+
+interface InvokeOptions {
+  payload: string;
+  qualifier?: string;
+  tenantId?: string;
+  tail: boolean;
+  async: boolean;
+  stream: boolean;
+}
+
+/** `--stream`: chunks go to stdout as they arrive (collected for `--json`); the end tells how it went. */
+async function invokeStreaming(
+  lambda: LambdaClient,
+  out: Output,
+  name: string,
+  payload: Uint8Array,
+  opts: InvokeOptions,
+): Promise<void> {
+  const started = performance.now();
+  const res = await lambda.send(
+    new InvokeWithResponseStreamCommand({
+      FunctionName: name,
+      Payload: payload,
+      ...(opts.tail ? { LogType: 'Tail' as const } : {}),
+      ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
+      ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
+    }),
+  );
+  const chunks: Buffer[] = [];
+  let complete: { ErrorCode?: string | undefined; ErrorDetails?: string | undefined; LogResult?: string | undefined } =
+    {};
+  for await (const event of res.EventStream ?? []) {
+    if (event.PayloadChunk?.Payload !== undefined) {
+      const chunk = Buffer.from(event.PayloadChunk.Payload);
+      chunks.push(chunk);
+      if (!out.json) process.stdout.write(chunk);
+    } else if (event.InvokeComplete !== undefined) {
+      complete = event.InvokeComplete;
+    }
+  }
+  const elapsedMs = performance.now() - started;
+  const body = Buffer.concat(chunks).toString('utf8');
+  const log = complete.LogResult !== undefined ? Buffer.from(complete.LogResult, 'base64').toString('utf8') : undefined;
+  const requestId = res.$metadata.requestId;
+  if (complete.ErrorCode !== undefined) process.exitCode = EXIT.functionError;
+  out.result(
+    {
+      StatusCode: res.StatusCode,
+      ExecutedVersion: res.ExecutedVersion,
+      RequestId: requestId,
+      ResponseStreamContentType: res.ResponseStreamContentType,
+      Payload: body,
+      ...(complete.ErrorCode !== undefined
+        ? { ErrorCode: complete.ErrorCode, ErrorDetails: complete.ErrorDetails }
+        : {}),
+      ...(log !== undefined ? { Log: log } : {}),
+    },
+    () => {
+      const c = out.color;
+      if (body !== '' && !body.endsWith('\n')) process.stdout.write('\n');
+      if (log !== undefined) out.note(c.dim(log.trimEnd()));
+      if (complete.ErrorCode !== undefined) {
+        out.note(`${c.red('stream ended with an error')} ${complete.ErrorCode}: ${complete.ErrorDetails ?? ''}`);
+      }
+      out.note(
+        c.dim(
+          `${String(res.StatusCode)} · ${requestId ?? ''} · ${String(chunks.length)} chunk(s) in ${elapsedMs.toFixed(1)} ms`,
+        ),
+      );
+    },
+  );
 }
 
 async function readPayload(spec: string): Promise<Uint8Array> {

@@ -18,7 +18,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { MetadataStore } from '../storage/metadata.ts';
 import { CODE_URL_PREFIX, CodeUrls } from './code-urls.ts';
 import { LambdaApiError } from './errors.ts';
-import { findRoute, type ApiRequest, type ApiResponse, type Route } from './router.ts';
+import { findRoute, STREAMED, type ApiRequest, type ApiResponse, type Route } from './router.ts';
 import { lambdaRoutes } from './routes/index.ts';
 import { LambdaService } from './service.ts';
 import { verifySigV4, type Credentials } from './sigv4.ts';
@@ -137,8 +137,24 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
       requestId,
       operation: route.operation,
       signal,
+      begin(status, headers) {
+        res.writeHead(status, { 'x-amzn-requestid': requestId, ...headers });
+        return {
+          write: (chunk) => {
+            if (!res.destroyed) res.write(chunk);
+          },
+          end: () => {
+            if (!res.destroyed) res.end();
+          },
+        };
+      },
     };
-    send(res, requestId, await route.handler(apiReq));
+    const response = await route.handler(apiReq);
+    if (response === STREAMED) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    send(res, requestId, response);
   }
 
   /** Lambkin's own endpoints: a health check and the signed code downloads (their signature is the auth). */
@@ -181,8 +197,8 @@ function readBody(req: IncomingMessage, route: Route): Promise<Buffer> {
   const tooLarge = () =>
     new LambdaApiError(
       'RequestEntityTooLargeException',
-      route.operation === 'Invoke'
-        ? `Request must be smaller than ${route.maxBody} bytes for the InvokeFunction operation`
+      route.operation === 'Invoke' || route.operation === 'InvokeWithResponseStream'
+        ? `Request must be smaller than ${route.maxBody} bytes for the ${route.operation === 'Invoke' ? 'InvokeFunction' : route.operation} operation`
         : `Request must be smaller than 69905067 bytes for the ${route.operation} operation`,
     );
   const declared = Number(req.headers['content-length'] ?? 0);

@@ -17,7 +17,21 @@ export interface ApiRequest {
   operation: string;
   /** Aborted when the client goes away before the response is sent. */
   signal: AbortSignal;
+  /**
+   * Sends the status and headers now, for a body written as it is produced (InvokeWithResponseStream); the
+   * handler then returns `STREAMED`. An error thrown after this cannot become an error response any more.
+   */
+  begin(status: number, headers: Record<string, string>): ResponseWriter;
 }
+
+/** The body of a response begun with `ApiRequest.begin`. Writes after the client went away are dropped. */
+export interface ResponseWriter {
+  write(chunk: Buffer): void;
+  end(): void;
+}
+
+/** What a handler returns once it has written its own response through `ApiRequest.begin`. */
+export const STREAMED: ApiResponse = Object.freeze({ status: 0 });
 
 export interface ApiResponse {
   status: number;

@@ -84,7 +84,8 @@ export interface InvocationRequest {
   invokedFunctionArn: string;
   clientContext?: string;
   logTail: boolean;
-  onChunk?: (chunk: Buffer) => void;
+  /** Each chunk of a streamed response as it arrives, with the stream's content type. */
+  onChunk?: (chunk: Buffer, contentType: string) => void;
 }
 
 export interface InvocationHandle {

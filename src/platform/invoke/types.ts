@@ -15,8 +15,8 @@ export interface InvokeOptions {
   logTail: boolean;
   /** Request id to use (the API's `x-amzn-RequestId`); generated when absent. */
   requestId?: string;
-  /** Receives streamed response chunks as they arrive (InvokeWithResponseStream). */
-  onChunk?: (chunk: Buffer) => void;
+  /** Receives streamed response chunks as they arrive, with the stream's content type (InvokeWithResponseStream). */
+  onChunk?: (chunk: Buffer, contentType: string) => void;
   /** Aborts the wait (the caller went away); the invocation itself still runs to its end. */
   signal?: AbortSignal;
 }

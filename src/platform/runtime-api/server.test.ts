@@ -872,10 +872,16 @@ function stream(api: RuntimeApiServer, id: string, contentType?: string): Stream
   };
 }
 
-test('streaming: each chunk reaches onChunk as it arrives, in order; the outcome is the whole body, streamed', async (t) => {
+test('streaming: each chunk reaches onChunk as it arrives, in order, with the content type; the outcome is the whole body, streamed', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
-  const { outcome } = await delivered(api, 's1', { onChunk: (c) => seen.push(c.toString()) });
+  const types = new Set<string>();
+  const { outcome } = await delivered(api, 's1', {
+    onChunk: (c, contentType) => {
+      seen.push(c.toString());
+      types.add(contentType);
+    },
+  });
   const s = stream(api, 's1', 'text/plain');
   s.write('one,');
   await until(() => seen.length === 1);
@@ -884,6 +890,7 @@ test('streaming: each chunk reaches onChunk as it arrives, in order; the outcome
   s.write('three');
   await until(() => seen.length === 3);
   assert.deepEqual(seen, ['one,', 'two,', 'three']);
+  assert.deepEqual([...types], ['text/plain']);
   let settled = false;
   void outcome.then(() => (settled = true));
   await nextTurn();

@@ -319,6 +319,8 @@ export class RuntimeApiServer {
     }
     // 4. Transition, then read.
     current.phase = 'answering';
+    const onChunk = purpose === 'stream' ? current.inv.onChunk : undefined;
+    const contentType = req.headers['content-type'] ?? STREAM_CONTENT_TYPE;
     this.#read(
       new BodyReader<Target>(
         req,
@@ -327,7 +329,11 @@ export class RuntimeApiServer {
         current,
         limit,
         this.#sink,
-        purpose === 'stream' ? current.inv.onChunk : undefined,
+        onChunk !== undefined
+          ? (chunk) => {
+              onChunk(chunk, contentType);
+            }
+          : undefined,
       ),
     );
   }

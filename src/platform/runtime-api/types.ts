@@ -18,8 +18,8 @@ export interface Invocation {
   cognitoIdentity?: string;
   /** `Lambda-Runtime-Aws-Tenant-Id` (tenant-isolated functions only). */
   tenantId?: string;
-  /** Called with each chunk of a streamed response as it arrives (InvokeWithResponseStream). */
-  onChunk?: (chunk: Buffer) => void;
+  /** Called with each chunk of a streamed response as it arrives, and its content type (InvokeWithResponseStream). */
+  onChunk?: (chunk: Buffer, contentType: string) => void;
 }
 
 /** How an invocation ended, as far as the Runtime API saw it. */

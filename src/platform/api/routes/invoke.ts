@@ -4,10 +4,18 @@
  * (204). Headers in: `X-Amz-Invocation-Type`, `X-Amz-Log-Type`, `X-Amz-Client-Context`; headers out:
  * `X-Amz-Executed-Version`, `X-Amz-Function-Error`, `X-Amz-Log-Result`. Function errors are payloads (200), never
  * API errors.
+ *
+ * InvokeWithResponseStream (`POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations`):
+ * RequestResponse or DryRun. The body is an event stream: a `PayloadChunk` per chunk as the function streams it (a
+ * buffered response is one chunk), then one `InvokeComplete` with `ErrorCode`/`ErrorDetails` on failure and
+ * `LogResult` for `Tail`. The response's `Content-Type` is the function's stream content type. Errors before the
+ * stream begins (unknown function, throttling, bad input) are ordinary API errors.
  */
 import { MAX_ASYNC_EVENT_BYTES, MAX_SYNC_EVENT_BYTES } from '../../../protocol/runtime-api.ts';
+import type { InvokeResult } from '../../invoke/types.ts';
 import { apiError, LambdaApiError } from '../errors.ts';
-import { route, type ApiResponse, type Route } from '../router.ts';
+import { eventMessage } from '../event-stream.ts';
+import { route, STREAMED, type ApiRequest, type ApiResponse, type ResponseWriter, type Route } from '../router.ts';
 import type { InvocationType } from '../services/invoke.ts';
 import { Checker } from '../validate.ts';
 import { header, qualifiedFunction, type RouteDeps } from './common.ts';
@@ -23,18 +31,7 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
       'Invoke',
       MAX_SYNC_EVENT_BYTES,
       async (req): Promise<ApiResponse> => {
-        const check = new Checker();
-        const type = (check.string(header(req, 'x-amz-invocation-type'), 'invocationType', {
-          enum: ['Event', 'RequestResponse', 'DryRun'],
-        }) ?? 'RequestResponse') as InvocationType;
-        const logType = check.string(header(req, 'x-amz-log-type'), 'logType', { enum: ['None', 'Tail'] });
-        const tenantId = check.string(header(req, 'x-amz-tenant-id'), 'tenantId', {
-          min: 1,
-          max: 256,
-          pattern: TENANT_ID,
-          patternText: TENANT_ID.source,
-        });
-        check.done();
+        const { type, logTail, command } = invokeInput(req, ['Event', 'RequestResponse', 'DryRun']);
         const { name, qualifier } = qualifiedFunction(req, service);
         if (type === 'Event' && req.body.length > MAX_ASYNC_EVENT_BYTES) {
           throw new LambdaApiError(
@@ -43,18 +40,7 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
           );
         }
         if (req.body.length > 0) checkJson(req.body);
-        const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
-        const outcome = await service.invoke.invoke({
-          functionName: name,
-          qualifier,
-          type,
-          payload: req.body.length === 0 ? Buffer.from('{}') : req.body,
-          logTail: logType === 'Tail',
-          requestId: req.requestId,
-          signal: req.signal,
-          ...(clientContext !== undefined ? { clientContext } : {}),
-          ...(tenantId !== undefined ? { tenantId } : {}),
-        });
+        const outcome = await service.invoke.invoke({ ...command(), functionName: name, qualifier, type });
         if (outcome.type === 'DryRun') return { status: 204 };
         if (outcome.type === 'Event') return { status: 202 };
         const { result, executedVersion } = outcome;
@@ -63,11 +49,127 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
           'x-amz-executed-version': executedVersion,
         };
         if (result.functionError !== undefined) headers['x-amz-function-error'] = result.functionError;
-        if (logType === 'Tail') headers['x-amz-log-result'] = Buffer.from(result.logTail ?? '').toString('base64');
+        if (logTail) headers['x-amz-log-result'] = Buffer.from(result.logTail ?? '').toString('base64');
         return { status: 200, body: result.payload, headers };
       },
     ),
+    route(
+      'POST',
+      '/2021-11-15/functions/{FunctionName}/response-streaming-invocations',
+      'InvokeWithResponseStream',
+      MAX_SYNC_EVENT_BYTES,
+      async (req): Promise<ApiResponse> => {
+        const { type, logTail, command } = invokeInput(req, ['RequestResponse', 'DryRun']);
+        const { name, qualifier } = qualifiedFunction(req, service);
+        if (req.body.length > 0) checkJson(req.body);
+        // (An object, so that type narrowing does not assume it unchanged across the callbacks.)
+        const response: { writer: ResponseWriter | null; streamed: boolean } = { writer: null, streamed: false };
+        const begin = (contentType: string, executedVersion: string): ResponseWriter =>
+          (response.writer ??= req.begin(200, {
+            'content-type': contentType,
+            'x-amz-executed-version': executedVersion,
+          }));
+        try {
+          const outcome = await service.invoke.invoke({
+            ...command(),
+            functionName: name,
+            qualifier,
+            type,
+            onChunk: (chunk, stream) => {
+              if (chunk.length === 0) return;
+              response.streamed = true;
+              begin(stream.contentType, stream.executedVersion).write(payloadChunk(chunk));
+            },
+          });
+          if (outcome.type !== 'RequestResponse') return { status: 204 };
+          const { result, executedVersion } = outcome;
+          const out = begin(result.contentType ?? 'application/json', executedVersion);
+          // A buffered response is one chunk; an error is told by InvokeComplete alone.
+          if (!response.streamed && result.functionError === undefined && result.payload.length > 0) {
+            out.write(payloadChunk(result.payload));
+          }
+          out.write(invokeComplete(result, logTail));
+          out.end();
+          return STREAMED;
+        } catch (err) {
+          // Once the stream has begun, a failure can only end it.
+          const started = response.writer;
+          if (started === null) throw err;
+          const failure =
+            err instanceof LambdaApiError
+              ? { ErrorCode: err.code, ErrorDetails: err.message }
+              : { ErrorCode: 'ServiceException', ErrorDetails: 'The invocation failed after its response began.' };
+          started.write(eventMessage('InvokeComplete', 'application/json', jsonBytes(failure)));
+          started.end();
+          return STREAMED;
+        }
+      },
+    ),
   ];
+}
+
+/** The request headers both Invoke operations read, checked, and the invoke command they make. */
+function invokeInput(req: ApiRequest, types: InvocationType[]) {
+  const check = new Checker();
+  const type = (check.string(header(req, 'x-amz-invocation-type'), 'invocationType', { enum: types }) ??
+    'RequestResponse') as InvocationType;
+  const logType = check.string(header(req, 'x-amz-log-type'), 'logType', { enum: ['None', 'Tail'] });
+  const tenantId = check.string(header(req, 'x-amz-tenant-id'), 'tenantId', {
+    min: 1,
+    max: 256,
+    pattern: TENANT_ID,
+    patternText: TENANT_ID.source,
+  });
+  check.done();
+  const logTail = logType === 'Tail';
+  const command = () => {
+    const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
+    return {
+      payload: req.body.length === 0 ? Buffer.from('{}') : req.body,
+      logTail,
+      requestId: req.requestId,
+      signal: req.signal,
+      ...(clientContext !== undefined ? { clientContext } : {}),
+      ...(tenantId !== undefined ? { tenantId } : {}),
+    };
+  };
+  return { type, logTail, command };
+}
+
+function payloadChunk(chunk: Buffer): Buffer {
+  return eventMessage('PayloadChunk', 'application/octet-stream', chunk);
+}
+
+/** `InvokeComplete`: the error's type and message when the invocation failed, the log tail when asked for. */
+function invokeComplete(result: InvokeResult, logTail: boolean): Buffer {
+  const body: Record<string, string> = {};
+  if (result.functionError !== undefined) {
+    const error = errorFields(result.payload);
+    body.ErrorCode = error.errorType ?? result.errorType ?? result.functionError;
+    body.ErrorDetails = error.errorMessage ?? result.payload.toString('utf8');
+  }
+  if (logTail) body.LogResult = Buffer.from(result.logTail ?? '').toString('base64');
+  return eventMessage('InvokeComplete', 'application/json', jsonBytes(body));
+}
+
+/** `errorType` and `errorMessage` of Lambda's error JSON, where the payload is that. */
+function errorFields(payload: Buffer): { errorType?: string; errorMessage?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const { errorType, errorMessage } = parsed as Record<string, unknown>;
+  return {
+    ...(typeof errorType === 'string' && errorType !== '' ? { errorType } : {}),
+    ...(typeof errorMessage === 'string' ? { errorMessage } : {}),
+  };
+}
+
+function jsonBytes(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
 }
 
 function checkJson(body: Buffer): void {

@@ -31,6 +31,8 @@ export interface InvokeCommand {
   signal?: AbortSignal;
   /** `X-Amz-Tenant-Id`: required by, and only accepted for, functions with tenant isolation. */
   tenantId?: string;
+  /** InvokeWithResponseStream: each chunk of a streamed response as it arrives, and what the stream is. */
+  onChunk?: (chunk: Buffer, stream: { contentType: string; executedVersion: string }) => void;
 }
 
 export type InvokeOutcome =
@@ -66,6 +68,8 @@ export class InvokeService {
       this.#queue.enqueue(cmd.functionName, cmd.qualifier ?? '$LATEST', cmd.payload, cmd.requestId, cmd.tenantId);
       return { type: 'Event' };
     }
+    const { onChunk } = cmd;
+    const executedVersion = record.version;
     try {
       const result = await this.#invoker.invoke({
         spec: forTenant(spec, cmd.tenantId),
@@ -75,8 +79,15 @@ export class InvokeService {
         requestId: cmd.requestId,
         ...(cmd.clientContext !== undefined ? { clientContext: cmd.clientContext } : {}),
         ...(cmd.signal !== undefined ? { signal: cmd.signal } : {}),
+        ...(onChunk !== undefined
+          ? {
+              onChunk: (chunk: Buffer, contentType: string) => {
+                onChunk(chunk, { contentType, executedVersion });
+              },
+            }
+          : {}),
       });
-      return { type: 'RequestResponse', executedVersion: record.version, result };
+      return { type: 'RequestResponse', executedVersion, result };
     } catch (err) {
       if (isPlatformError(err, 'ERR_THROTTLED')) throw throttled(err.detail.reason);
       throw err;
