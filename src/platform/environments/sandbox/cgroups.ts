@@ -48,7 +48,6 @@ export class EnvironmentCgroup {
   readonly #onRelease: (group: EnvironmentCgroup) => void;
   /**
    * Opened ahead of need, so that handing the group out costs one write per limit, and reading the peak one read.
-   * (v2 needs `memory.peak` open anyway: a reset only applies to reads through the descriptor that wrote it.)
    */
   #files: { memory: FileHandle; memsw: FileHandle | null; pids: FileHandle | null; peak: FileHandle | null } | null =
     null;
@@ -86,7 +85,7 @@ export class EnvironmentCgroup {
         memory: await open(mem('memory.limit_in_bytes'), 'r+'),
         memsw: await openOptional(mem('memory.memsw.limit_in_bytes')),
         pids: this.#pidsDir !== null ? await open(join(this.#pidsDir, 'pids.max'), 'r+') : null,
-        peak: await openOptional(mem('memory.max_usage_in_bytes')),
+        peak: await openOptional(mem('memory.max_usage_in_bytes'), 'r'),
       };
     } else {
       await writeFile(mem('memory.swap.max'), '0').catch(ignoreMissing);
@@ -94,8 +93,7 @@ export class EnvironmentCgroup {
         memory: await open(mem('memory.max'), 'r+'),
         memsw: null,
         pids: this.pidsLimited ? await open(mem('pids.max'), 'r+') : null,
-        // Before kernel 6.12 memory.peak is read-only.
-        peak: await openOptional(mem('memory.peak')).then((h) => h ?? openOptional(mem('memory.peak'), 'r')),
+        peak: await openOptional(mem('memory.peak'), 'r'),
       };
     }
   }
@@ -139,11 +137,6 @@ export class EnvironmentCgroup {
     } catch {
       return null;
     }
-  }
-
-  /** Resets the peak to the current usage (v2 needs kernel 6.12+; older kernels keep the lifetime peak). */
-  resetPeak(): void {
-    this.#files?.peak?.write(this.version === 'v1' ? '0' : 'reset\n').catch(ignore);
   }
 
   /** True when the kernel's OOM killer killed a process of this group (v1 `memory.oom_control`, v2 `memory.events`). */

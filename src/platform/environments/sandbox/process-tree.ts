@@ -162,7 +162,6 @@ class ProcessTree implements SandboxHandle {
   #gone = false;
   #sampler: NodeJS.Timeout | null = null;
   #sampledPeak = 0;
-  #lastSample = 0;
   #overLimit = false;
   #finalPeak: number | null = null;
   #killing: Promise<void> | null = null;
@@ -258,11 +257,6 @@ class ProcessTree implements SandboxHandle {
     const peak = this.#cgroup?.peakBytes();
     if (peak !== undefined && peak !== null) return peak;
     return this.#sampledPeak > 0 ? this.#sampledPeak : null;
-  }
-
-  resetMemoryPeak(): void {
-    this.#cgroup?.resetPeak();
-    this.#sampledPeak = this.#lastSample;
   }
 
   kill(graceMs = 0): Promise<void> {
@@ -367,7 +361,6 @@ class ProcessTree implements SandboxHandle {
       for (const pid of [this.pid, ...tree.map((p) => p.pid)]) total += await rssBytes(`/proc/${String(pid)}`);
     }
     if (this.#childGone) return;
-    this.#lastSample = total;
     if (total > this.#sampledPeak) this.#sampledPeak = total;
     if (total > this.#options.memoryLimitBytes && !this.#overLimit) {
       this.#overLimit = true;

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { release, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isPlatformError } from '../../errors.ts';
@@ -350,7 +350,7 @@ test('bwrap: /tmp on disk (tmp: disk) is private, outside the memory limit, and 
 });
 
 test(
-  'bwrap: memory above memoryMb is OOM-killed and reported; memoryPeakBytes is real and resettable',
+  'bwrap: memory above memoryMb is OOM-killed and reported; memoryPeakBytes is real',
   { skip: noCgroups },
   async (t) => {
     const f = await fixture(t, 'echo start; head -c 300000000 /dev/zero | tail -n 1 >/dev/null; echo "status $?"');
@@ -370,14 +370,9 @@ test(
     await under.waitFor('allocated');
     const peak = under.handle.memoryPeakBytes() ?? 0;
     assert.ok(peak > 57 * MB, `peak ${String(peak)} > 57 MB`);
-    under.handle.resetMemoryPeak();
     await new Promise((r) => setTimeout(r, 100));
-    const after = under.handle.memoryPeakBytes() ?? 0;
-    // cgroup v2 resets memory.peak only from kernel 6.12 on; v1 always can.
-    const [major = 0, minor = 0] = release().split('.').map(Number);
-    if (cgroups.ok && (cgroups.version === 'v1' || major > 6 || (major === 6 && minor >= 12))) {
-      assert.ok(after < 20 * MB, `after a reset the peak is the current usage (${String(after)})`);
-    }
+    // The allocation is gone, the high-water mark stays (REPORT's Max Memory Used is the environment's peak).
+    assert.ok((under.handle.memoryPeakBytes() ?? 0) >= peak, 'the peak never goes down');
     await under.handle.kill(0);
     assert.equal((await under.handle.exited).oomKilled, false);
   },

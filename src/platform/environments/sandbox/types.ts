@@ -54,10 +54,11 @@ export interface SandboxHandle {
   readonly stderr: Readable;
   /** Resolves once when the whole tree is gone (never rejects). */
   readonly exited: Promise<SandboxExit>;
-  /** Peak memory of the tree in bytes so far (cgroup peak or a sampled high-water mark), null when unknown. */
+  /**
+   * Peak memory of the tree in bytes since it started (cgroup peak or a sampled high-water mark), null when unknown:
+   * as on Lambda, REPORT's Max Memory Used is the environment's high-water mark, never reset between invokes.
+   */
   memoryPeakBytes(): number | null;
-  /** Resets the peak counter (called at the start of each invoke so REPORT shows that invoke's peak). */
-  resetMemoryPeak(): void;
   /**
    * Ends the tree. `graceMs` > 0: SIGTERM to the whole tree first, SIGKILL after graceMs; 0: SIGKILL at once.
    * Idempotent; resolves when every process of the tree is gone and resources (cgroups, /tmp) are released.
