@@ -38,6 +38,10 @@ export const buffered = async (event) => {
 export const throws = async () => {
   throw new RangeError('not streamed');
 };
+export const hangs = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write('before the timeout');
+  await new Promise(() => {});
+});
 `;
 
 interface Read {
@@ -107,6 +111,7 @@ test('InvokeWithResponseStream: chunks stream as they are written, buffered resu
         Runtime: 'nodejs24.x',
         Role: ROLE,
         Handler: `index.${handler}`,
+        Timeout: 1,
         Code: { ZipFile: rawZip([{ name: 'index.mjs', data: HANDLER }]) },
       }),
     );
@@ -134,6 +139,25 @@ test('InvokeWithResponseStream: chunks stream as they are written, buffered resu
   const throws = await invoke('throws');
   assert.deepEqual(throws.events, ['InvokeComplete'], 'an error is not a payload chunk');
   assert.deepEqual(throws.complete, { ErrorCode: 'RangeError', ErrorDetails: 'not streamed' });
+
+  const timedOut = await invoke('hangs');
+  assert.deepEqual(timedOut.chunks, ['before the timeout']);
+  assert.equal(timedOut.complete?.ErrorCode, 'Sandbox.Timedout');
+  assert.match(timedOut.complete?.ErrorDetails ?? '', /Task timed out after 1\.00 seconds/);
+
+  // A caller that goes away mid-stream: the server carries on (the function's stream is read to its end).
+  const aborted = new AbortController();
+  const gone = await h.sdk.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streams-hangs' }), {
+    abortSignal: aborted.signal,
+  });
+  for await (const event of gone.EventStream ?? []) {
+    if (event.PayloadChunk !== undefined) break;
+  }
+  aborted.abort();
+  const again = await read(
+    await h.sdk.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streams-buffered', Payload: '{"n":2}' })),
+  );
+  assert.deepEqual(JSON.parse(again.chunks[0] ?? ''), { buffered: true, event: { n: 2 } });
 
   // Before the stream begins, errors are ordinary API errors; DryRun only checks.
   await assert.rejects(
