@@ -419,7 +419,7 @@ test('invoke --stream: chunks on stdout as they come, a mid-stream error exits 3
   assert.match(failed.stderr, /^stream ended with an error Error: mid-stream$/m);
   const both = await cli.run(['invoke', 'stream-handler', '--stream', '--async']);
   assert.equal(both.code, 2);
-  assert.match(both.stderr, /--stream and --async cannot go together/);
+  assert.match(both.stderr, /option '--stream' cannot be used with option '--async'/);
 });
 
 test('function create --tenant-isolation and invoke --tenant-id', async (t) => {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { InvokeCommand, InvokeWithResponseStreamCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError, EXIT } from '../errors.ts';
 import type { Output } from '../output.ts';
 import { openSession } from '../session.ts';
@@ -19,7 +19,11 @@ export function invokeCommand(): Command {
     .option('--tenant-id <id>', 'tenant of a function with tenant isolation (X-Amz-Tenant-Id)')
     .option('--tail', 'print the invocation’s log tail (the last 4 KB) on stderr', false)
     .option('--async', 'queue the event (InvocationType Event) and return at once', false)
-    .option('--stream', 'InvokeWithResponseStream: print the response as the function streams it', false)
+    .addOption(
+      new Option('--stream', 'InvokeWithResponseStream: print the response as the function streams it')
+        .default(false)
+        .conflicts('async'),
+    )
     .addHelpText(
       'after',
       '\nExit code 3 when the function returned an error.\n\nExamples:\n' +
@@ -29,12 +33,6 @@ export function invokeCommand(): Command {
         '  $ lambkin invoke chat --stream',
     )
     .action(async (name: string, opts: InvokeOptions, command: Command) => {
-      if (opts.stream && opts.async) {
-        throw new CliError('UsageError', '--stream and --async cannot go together', {
-          hint: 'an Event invocation has no response to stream',
-          exitCode: EXIT.usage,
-        });
-      }
       const { lambda, out } = openSession(command);
       const payload = await readPayload(opts.payload);
       if (opts.stream) {
