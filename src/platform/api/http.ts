@@ -194,12 +194,13 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
 
 /** Reads the body up to the operation's limit; beyond it the request is refused without buffering the rest. */
 function readBody(req: IncomingMessage, route: Route): Promise<Buffer> {
+  // AWS names Invoke "InvokeFunction" here, and quotes 69905067 bytes for every operation but the two Invokes.
+  const invoke = route.operation === 'Invoke' || route.operation === 'InvokeWithResponseStream';
+  const operation = route.operation === 'Invoke' ? 'InvokeFunction' : route.operation;
   const tooLarge = () =>
     new LambdaApiError(
       'RequestEntityTooLargeException',
-      route.operation === 'Invoke' || route.operation === 'InvokeWithResponseStream'
-        ? `Request must be smaller than ${route.maxBody} bytes for the ${route.operation === 'Invoke' ? 'InvokeFunction' : route.operation} operation`
-        : `Request must be smaller than 69905067 bytes for the ${route.operation} operation`,
+      `Request must be smaller than ${invoke ? route.maxBody : 69905067} bytes for the ${operation} operation`,
     );
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > route.maxBody) {

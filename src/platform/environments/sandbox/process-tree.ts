@@ -74,7 +74,7 @@ export async function startTree(spawnOptions: SpawnOptions, options: TreeOptions
 /**
  * Spawns the child in its cgroup; resolves once it exists and has joined. A `group` child (the runtime itself) joins
  * in a shell before it execs; a `pidns` child (bwrap, which does nothing before it has read its options) is moved by
- * us while it loads, which saves this slow host a shell's exec on every cold start. Rejects with ERR_SANDBOX_START.
+ * us while it loads, which saves a shell's exec on every start. Rejects with ERR_SANDBOX_START.
  */
 export async function spawnChild(options: SpawnOptions): Promise<Spawned> {
   const group = options.cgroup;
