@@ -84,7 +84,7 @@ export interface InvocationRequest {
   invokedFunctionArn: string;
   clientContext?: string;
   logTail: boolean;
-  /** Each chunk of a streamed response as it arrives, with the stream's content type. */
+  /** Each chunk of a streamed response as it arrives, with the stream's content type (not kept in the result). */
   onChunk?: (chunk: Buffer, contentType: string) => void;
 }
 

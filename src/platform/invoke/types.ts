@@ -15,7 +15,10 @@ export interface InvokeOptions {
   logTail: boolean;
   /** Request id to use (the API's `x-amzn-RequestId`); generated when absent. */
   requestId?: string;
-  /** Receives streamed response chunks as they arrive, with the stream's content type (InvokeWithResponseStream). */
+  /**
+   * Receives streamed response chunks as they arrive, with the stream's content type (InvokeWithResponseStream).
+   * They are not kept: the result's payload is then empty.
+   */
   onChunk?: (chunk: Buffer, contentType: string) => void;
   /** Aborts the wait (the caller went away); the invocation itself still runs to its end. */
   signal?: AbortSignal;

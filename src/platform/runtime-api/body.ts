@@ -31,8 +31,9 @@ export interface BodySink<T> {
 const DISCARD_LIMIT = 64 * 1024 * 1024;
 
 /**
- * Collects one request body up to `limit` bytes. For `stream` bodies every chunk also goes to `onChunk` as it
- * arrives. Never holds more than `limit` bytes.
+ * Collects one request body up to `limit` bytes, or, for a `stream` body with an `onChunk`, hands each chunk to it as
+ * it arrives and keeps none (a streamed response may reach 200 MB: its caller has it already). Never holds more than
+ * `limit` bytes.
  */
 export class BodyReader<T> implements BodyHandler {
   readonly req: Http1Request;
@@ -82,10 +83,10 @@ export class BodyReader<T> implements BodyHandler {
     }
   }
 
-  /** The body read so far (the whole body once complete). */
+  /** The body read so far (the whole body once complete); empty when the chunks went to `onChunk`. */
   body(): Buffer {
     const chunks = this.#chunks;
-    if (chunks.length === 1) return chunks[0] ?? Buffer.alloc(0);
+    if (chunks.length <= 1) return chunks[0] ?? Buffer.alloc(0);
     return Buffer.concat(chunks, this.#size);
   }
 
@@ -118,11 +119,7 @@ export class BodyReader<T> implements BodyHandler {
     const size = this.#size + chunk.length;
     if (size > this.limit) {
       const room = this.limit - this.#size;
-      if (room > 0) {
-        const piece = chunk.subarray(0, room);
-        this.#chunks.push(piece);
-        this.#onChunk?.(piece);
-      }
+      if (room > 0) this.#take(chunk.subarray(0, room));
       this.#size = this.limit;
       this.#discarded = chunk.length - room;
       this.#state = 'over';
@@ -130,8 +127,12 @@ export class BodyReader<T> implements BodyHandler {
       return;
     }
     this.#size = size;
-    this.#chunks.push(chunk);
-    this.#onChunk?.(chunk);
+    this.#take(chunk);
+  }
+
+  #take(chunk: Buffer): void {
+    if (this.#onChunk !== undefined) this.#onChunk(chunk);
+    else this.#chunks.push(chunk);
   }
 
   end(): void {

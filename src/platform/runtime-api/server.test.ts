@@ -872,7 +872,7 @@ function stream(api: RuntimeApiServer, id: string, contentType?: string): Stream
   };
 }
 
-test('streaming: each chunk reaches onChunk as it arrives, in order, with the content type; the outcome is the whole body, streamed', async (t) => {
+test('streaming: each chunk reaches onChunk as it arrives, in order, with the content type, and is not kept in the outcome', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
   const types = new Set<string>();
@@ -897,9 +897,10 @@ test('streaming: each chunk reaches onChunk as it arrives, in order, with the co
   assert.equal(settled, false, 'the invocation is still streaming');
   s.end();
   assertAccepted(await s.reply);
+  // The caller has every chunk already: a stream of up to 200 MB is not held twice.
   assert.deepEqual(await outcome, {
     kind: 'response',
-    body: Buffer.from('one,two,three'),
+    body: Buffer.alloc(0),
     contentType: 'text/plain',
     streamed: true,
   });

@@ -18,7 +18,10 @@ export interface Invocation {
   cognitoIdentity?: string;
   /** `Lambda-Runtime-Aws-Tenant-Id` (tenant-isolated functions only). */
   tenantId?: string;
-  /** Called with each chunk of a streamed response as it arrives, and its content type (InvokeWithResponseStream). */
+  /**
+   * Called with each chunk of a streamed response as it arrives, and its content type (InvokeWithResponseStream).
+   * Chunks given to it are not kept: the outcome's body is then empty.
+   */
   onChunk?: (chunk: Buffer, contentType: string) => void;
 }
 
