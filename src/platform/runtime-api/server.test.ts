@@ -946,6 +946,29 @@ test('streaming: error trailers → {kind:error} with the type and the decoded e
   assert.deepEqual(seen, ['partial']);
 });
 
+test('streaming: past 200 MB the caller has exactly 200 MB, then Function.ResponseSizeTooLarge; the runtime gets 413', async (t) => {
+  const api = await start(t);
+  let received = 0;
+  const { outcome } = await delivered(api, 's-big', {
+    onChunk: (c) => {
+      received += c.length;
+    },
+  });
+  const s = stream(api, 's-big');
+  const block = Buffer.alloc(1024 * 1024, 0x61);
+  for (let i = 0; i < 200; i++) s.write(block);
+  s.write('and a few more bytes');
+  s.end();
+  const result = await outcome;
+  assert.equal(result.kind === 'error' ? result.errorType : result.kind, 'Function.ResponseSizeTooLarge');
+  assert.match(
+    JSON.parse(result.kind === 'error' ? result.body.toString() : '{}').errorMessage,
+    /exceeded maximum allowed payload size \(209715200 bytes\)/,
+  );
+  assert.equal(received, 200 * 1024 * 1024);
+  assert.equal((await s.reply).status, 413);
+});
+
 test('streaming: a stream cut short (client gone mid-body) → Runtime.TruncatedResponse', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
