@@ -961,10 +961,8 @@ test('streaming: past 200 MB the caller has exactly 200 MB, then Function.Respon
   s.end();
   const result = await outcome;
   assert.equal(result.kind === 'error' ? result.errorType : result.kind, 'Function.ResponseSizeTooLarge');
-  assert.match(
-    JSON.parse(result.kind === 'error' ? result.body.toString() : '{}').errorMessage,
-    /exceeded maximum allowed payload size \(209715200 bytes\)/,
-  );
+  const error = JSON.parse(result.kind === 'error' ? result.body.toString() : '{}') as { errorMessage?: string };
+  assert.match(error.errorMessage ?? '', /exceeded maximum allowed payload size \(209715200 bytes\)/);
   assert.equal(received, 200 * 1024 * 1024);
   assert.equal((await s.reply).status, 413);
 });
