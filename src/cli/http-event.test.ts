@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromLambdaResult, toApiGatewayV2Event } from './http-event.ts';
+import { fromLambdaResult, splitHttpPrelude, toApiGatewayV2Event } from './http-event.ts';
 import { since } from './commands/logs.ts';
 
 test('http event: a request becomes an API Gateway HTTP API 2.0 event (cookies, query, base64 for binary)', () => {
@@ -73,4 +73,21 @@ test('logs --since: ages and times', () => {
   assert.equal(since('2h', now), now - 7_200_000);
   assert.equal(since('2026-01-01T11:00:00Z', now), now - 3_600_000);
   assert.throws(() => since('yesterday', now), /neither an age/);
+});
+
+test('http prelude: split at the 8 NUL bytes; null until they arrive; a malformed prelude is a 500', () => {
+  const nul = Buffer.alloc(8);
+  const prelude = Buffer.from('{"statusCode":201,"headers":{"X-Lamb":"kin"},"cookies":["a=1"]}');
+  assert.equal(splitHttpPrelude(Buffer.concat([prelude, Buffer.alloc(7)])), null);
+  assert.deepEqual(splitHttpPrelude(Buffer.concat([prelude, nul, Buffer.from('body')])), {
+    response: { statusCode: 201, headers: { 'x-lamb': 'kin' }, cookies: ['a=1'] },
+    rest: Buffer.from('body'),
+  });
+  assert.deepEqual(splitHttpPrelude(Buffer.concat([Buffer.from('{}'), nul])), {
+    response: { statusCode: 200, headers: {}, cookies: [] },
+    rest: Buffer.alloc(0),
+  });
+  for (const bad of ['not json', '"text"', '{"statusCode":99}']) {
+    assert.equal(splitHttpPrelude(Buffer.concat([Buffer.from(bad), nul, Buffer.from('x')]))?.response.statusCode, 500);
+  }
 });

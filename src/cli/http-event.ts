@@ -112,6 +112,42 @@ export function fromLambdaResult(payload: Buffer, functionError: boolean): HttpR
   return { statusCode, headers, cookies: (r.cookies ?? []).map(String), body };
 }
 
+/** The content type of a stream that begins with an HTTP prelude (`awslambda.HttpResponseStream.from`). */
+export const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+const PRELUDE_END = Buffer.alloc(8);
+
+/**
+ * Splits a streamed HTTP response's prelude (`{"statusCode","headers","cookies"}`, then 8 NUL bytes) from the body,
+ * as a function URL does; null while the 8 NUL bytes have not arrived. A prelude that is not such an object is a
+ * 500, as on AWS.
+ */
+export function splitHttpPrelude(head: Buffer): { response: Omit<HttpResponseParts, 'body'>; rest: Buffer } | null {
+  const end = head.indexOf(PRELUDE_END);
+  if (end === -1) return null;
+  const rest = head.subarray(end + PRELUDE_END.length);
+  let value: unknown;
+  try {
+    value = JSON.parse(head.subarray(0, end).toString('utf8'));
+  } catch {
+    value = null;
+  }
+  if (typeof value !== 'object' || value === null) {
+    return { response: { statusCode: 500, headers: {}, cookies: [] }, rest: Buffer.alloc(0) };
+  }
+  const p = value as { statusCode?: unknown; headers?: Record<string, unknown>; cookies?: unknown[] };
+  const statusCode = p.statusCode === undefined ? 200 : Number(p.statusCode);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  return {
+    response: {
+      statusCode: Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599 ? statusCode : 500,
+      headers,
+      cookies: Array.isArray(p.cookies) ? p.cookies.map(String) : [],
+    },
+    rest,
+  };
+}
+
 function decodeURIComponentSafe(text: string): string {
   try {
     return decodeURIComponent(text);

@@ -312,6 +312,56 @@ test('init + dev: a saved edit is pushed and the next HTTP request runs the new 
   assert.match(dev.output(), /stopped\n$/);
 });
 
+test('dev: a streaming handler streams through the HTTP endpoint, as behind a function URL', async (t) => {
+  const h = await startApi(t);
+  const cli = lambkinCli(h.url, h.dir);
+  const dir = join(h.dir, 'streamer');
+  await mkdir(dir);
+  await writeFile(
+    join(dir, 'index.mjs'),
+    `export const handler = awslambda.streamifyResponse(async (event, stream) => {
+  const mode = event.queryStringParameters?.mode;
+  if (mode === 'throw') throw new Error('before any byte');
+  if (mode === 'plain') {
+    stream.setContentType('text/plain');
+    stream.write('plain ');
+    stream.end('text');
+    return;
+  }
+  const http = awslambda.HttpResponseStream.from(stream, { statusCode: 201, headers: { 'x-lamb': 'kin' }, cookies: ['a=1', 'b=2'] });
+  http.write('first,');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  if (mode === 'fail') throw new Error('mid-stream');
+  http.end('second');
+});
+`,
+  );
+  const dev = cli.start(['dev', 'streamer', '--port', '0', '--no-logs']);
+  t.after(() => dev.stop());
+  const [, url = ''] = await dev.waitFor(/serving\s+(http:\/\/127\.0\.0\.1:\d+)/);
+
+  const http = await fetch(`${url}/`);
+  assert.equal(http.status, 201);
+  assert.equal(http.headers.get('x-lamb'), 'kin');
+  assert.deepEqual(http.headers.getSetCookie(), ['a=1', 'b=2']);
+  assert.equal(await http.text(), 'first,second');
+
+  const plain = await fetch(`${url}/?mode=plain`);
+  assert.equal(plain.status, 200);
+  assert.equal(plain.headers.get('content-type'), 'text/plain');
+  assert.equal(await plain.text(), 'plain text');
+
+  const thrown = await fetch(`${url}/?mode=throw`);
+  assert.equal(thrown.status, 500);
+  assert.deepEqual(await thrown.json(), { message: 'Internal Server Error' });
+
+  // Failing after the first byte: the status is out already, so the connection is cut.
+  const cut = await fetch(`${url}/?mode=fail`);
+  assert.equal(cut.status, 201);
+  await assert.rejects(cut.text());
+  assert.equal(await dev.stop(), 0);
+});
+
 test('init --template php-runtime + dev: the runtime directory is published as a layer, and republished when it changes', async (t) => {
   const h = await startApi(t);
   const cli = lambkinCli(h.url, h.dir);

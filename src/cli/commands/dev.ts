@@ -3,30 +3,38 @@
  * `lambkin dev DIR`: the inner loop. Creates or updates the function from DIR (and publishes the project's local
  * layer directories), watches the files and pushes changed code as soon as a save lands (UpdateFunctionCode: the
  * server retires the warm environments, so the next invoke runs the new code), streams the function's logs, and
- * serves a local HTTP endpoint that turns requests into API Gateway HTTP API events.
+ * serves a local HTTP endpoint that turns requests into API Gateway HTTP API events (InvokeWithResponseStream, so a
+ * streaming handler streams its response, as behind a function URL).
  *
  * Only public Lambda and CloudWatch Logs calls are used, so `--endpoint aws` runs the same loop against AWS.
  */
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { relative, resolve, sep } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
-  InvokeCommand,
+  InvokeWithResponseStreamCommand,
   PublishLayerVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
+  type InvokeWithResponseStreamCommandOutput,
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { Command } from 'commander';
 import { inside, packDirectory } from '../archive.ts';
 import { CliError } from '../errors.ts';
 import { resolveLayer } from '../layers.ts';
-import { fromLambdaResult, toApiGatewayV2Event } from '../http-event.ts';
+import {
+  fromLambdaResult,
+  HTTP_INTEGRATION_CONTENT_TYPE,
+  splitHttpPrelude,
+  toApiGatewayV2Event,
+  type HttpResponseParts,
+} from '../http-event.ts';
 import { humanBytes } from '../output.ts';
 import { loadProject, type LayerRef, type Project } from '../project.ts';
 import { openSession, type Session } from '../session.ts';
@@ -255,7 +263,60 @@ class DevLoop {
   }
 }
 
-/** The local HTTP endpoint: each request becomes one Invoke with an API Gateway HTTP API (2.0) event. */
+/**
+ * Relays a streamed invocation as a function URL in RESPONSE_STREAM mode does: a stream that opens with an HTTP
+ * prelude (`awslambda.HttpResponseStream.from`) sets the status, headers and cookies, then streams its body; a stream
+ * of any other type but JSON is a 200 of that type, streamed; a JSON result (what a buffered handler returns) is
+ * mapped as API Gateway maps payload format 2.0. A function error before the first byte is a 500; after it, the
+ * connection is cut.
+ */
+async function relay(result: InvokeWithResponseStreamCommandOutput, res: ServerResponse): Promise<void> {
+  const type = result.ResponseStreamContentType ?? 'application/json';
+  const buffered = /^application\/json\b/i.test(type);
+  const held: Buffer[] = [];
+  let failed = false;
+  for await (const event of result.EventStream ?? []) {
+    if (event.InvokeComplete !== undefined) failed = event.InvokeComplete.ErrorCode !== undefined;
+    const chunk = event.PayloadChunk?.Payload;
+    if (chunk === undefined) continue;
+    if (res.headersSent) {
+      res.write(chunk);
+    } else if (buffered) {
+      held.push(Buffer.from(chunk));
+    } else if (type === HTTP_INTEGRATION_CONTENT_TYPE) {
+      held.push(Buffer.from(chunk));
+      const split = splitHttpPrelude(Buffer.concat(held));
+      if (split === null) continue;
+      held.length = 0;
+      writeHead(res, split.response);
+      if (split.rest.length > 0) res.write(split.rest);
+    } else {
+      res.writeHead(200, { 'content-type': type });
+      res.write(chunk);
+    }
+  }
+  if (res.headersSent) {
+    if (failed) res.destroy();
+    else res.end();
+    return;
+  }
+  // Nothing sent yet: a buffered result, a failure, an empty stream, or a prelude that never ended.
+  const incomplete = type === HTTP_INTEGRATION_CONTENT_TYPE;
+  const mapped =
+    buffered || failed || incomplete
+      ? fromLambdaResult(Buffer.concat(held), failed || incomplete)
+      : { statusCode: 200, headers: { 'content-type': type }, cookies: [], body: Buffer.alloc(0) };
+  writeHead(res, mapped);
+  res.end(mapped.body);
+}
+
+function writeHead(res: ServerResponse, parts: Omit<HttpResponseParts, 'body'>): void {
+  const headers: Record<string, string | string[]> = { ...parts.headers };
+  if (parts.cookies.length > 0) headers['set-cookie'] = parts.cookies;
+  res.writeHead(parts.statusCode, headers);
+}
+
+/** The local HTTP endpoint: each request becomes one invoke with an API Gateway HTTP API (2.0) event. */
 async function serveHttp(session: Session, functionName: string, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     void (async () => {
@@ -270,17 +331,17 @@ async function serveHttp(session: Session, functionName: string, port: number): 
           host: req.headers.host ?? '127.0.0.1',
         });
         const result = await session.lambda.send(
-          new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+          new InvokeWithResponseStreamCommand({
+            FunctionName: functionName,
+            Payload: Buffer.from(JSON.stringify(event)),
+          }),
         );
-        const mapped = fromLambdaResult(
-          Buffer.from(result.Payload ?? new Uint8Array()),
-          result.FunctionError !== undefined,
-        );
-        const headers: Record<string, string | string[]> = { ...mapped.headers };
-        if (mapped.cookies.length > 0) headers['set-cookie'] = mapped.cookies;
-        res.writeHead(mapped.statusCode, headers);
-        res.end(mapped.body);
+        await relay(result, res);
       } catch (err) {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
         const name = err instanceof Error ? err.name : 'Error';
         const message = err instanceof Error ? err.message : String(err);
         res.writeHead(502, { 'content-type': 'application/json' });
