@@ -139,12 +139,14 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
       signal,
       begin(status, headers) {
         res.writeHead(status, { 'x-amzn-requestid': requestId, ...headers });
+        // Once the response has ended or its client has gone, writes are dropped (never an error event).
+        const open = () => !res.writableEnded && !res.destroyed;
         return {
           write: (chunk) => {
-            if (!res.destroyed) res.write(chunk);
+            if (open()) res.write(chunk);
           },
           end: () => {
-            if (!res.destroyed) res.end();
+            if (open()) res.end();
           },
         };
       },

@@ -24,7 +24,7 @@ export interface ApiRequest {
   begin(status: number, headers: Record<string, string>): ResponseWriter;
 }
 
-/** The body of a response begun with `ApiRequest.begin`. Writes after the client went away are dropped. */
+/** The body of a response begun with `ApiRequest.begin`. Writes after its end, or after the client went away, are dropped. */
 export interface ResponseWriter {
   write(chunk: Buffer): void;
   end(): void;
