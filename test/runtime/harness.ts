@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { buildRuntimeDir } from '../../src/cli/commands/runtime-build.ts';
 import { RuntimeApiServer } from '../../src/platform/runtime-api/server.ts';
-import type { InitError, Invocation, InvocationOutcome } from '../../src/platform/runtime-api/types.ts';
+import type { ChunkConsumer, InitError, Invocation, InvocationOutcome } from '../../src/platform/runtime-api/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const SOURCE_ENTRY = join(ROOT, 'src/runtime/index.ts');
@@ -73,7 +73,7 @@ export interface InvokeOptions {
   clientContext?: string;
   cognitoIdentity?: string;
   raw?: Buffer;
-  onChunk?: (chunk: Buffer) => void;
+  onChunk?: ChunkConsumer;
 }
 
 export const TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';

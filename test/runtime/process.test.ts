@@ -398,7 +398,15 @@ test('process: JSON logs (AWS_LAMBDA_LOG_FORMAT=JSON) with AWS_LAMBDA_LOG_LEVEL 
 test('process: response streaming — chunked POST, HTTP-integration prelude, pipeline, error trailers', async (t) => {
   const rt = await startRuntime(t, { fixture: 'streaming', handler: 'index.handler' });
   const chunks: string[] = [];
-  const plain = await rt.invoke({}, { onChunk: (c) => chunks.push(c.toString()) });
+  const plain = await rt.invoke(
+    {},
+    {
+      onChunk: (c) => {
+        chunks.push(c.toString());
+        return undefined;
+      },
+    },
+  );
   expectKind(plain, 'response');
   assert.equal(chunks.join(''), 'hello stream');
   assert.equal(plain.body.length, 0, 'the chunks went to onChunk, not into the outcome');

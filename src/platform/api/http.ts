@@ -143,7 +143,16 @@ export function createLambdaApi(deps: LambdaApiDeps): LambdaApi {
         const open = () => !res.writableEnded && !res.destroyed;
         return {
           write: (chunk) => {
-            if (open()) res.write(chunk);
+            if (!open() || res.write(chunk)) return undefined;
+            return new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                resolve();
+              };
+              res.on('drain', done);
+              res.on('close', done);
+            });
           },
           end: () => {
             if (open()) res.end();

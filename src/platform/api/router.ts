@@ -26,7 +26,8 @@ export interface ApiRequest {
 
 /** The body of a response begun with `ApiRequest.begin`. Writes after its end, or after the client went away, are dropped. */
 export interface ResponseWriter {
-  write(chunk: Buffer): void;
+  /** Undefined, or, when the client's connection is full, a promise that settles once it drained (or closed). */
+  write(chunk: Buffer): Promise<void> | undefined;
   end(): void;
 }
 

@@ -31,7 +31,7 @@ import {
 } from '../logs/format.ts';
 import type { LogStore, LogStreamWriter } from '../logs/log-store.ts';
 import type { RuntimeApiServer } from '../runtime-api/server.ts';
-import type { InvocationOutcome } from '../runtime-api/types.ts';
+import type { ChunkConsumer, InvocationOutcome } from '../runtime-api/types.ts';
 import type { FunctionSpec } from './function-spec.ts';
 import type { SandboxDriver, SandboxExit, SandboxHandle } from './sandbox/types.ts';
 import { canTransition, type EnvironmentState } from './states.ts';
@@ -85,7 +85,7 @@ export interface InvocationRequest {
   clientContext?: string;
   logTail: boolean;
   /** Each chunk of a streamed response as it arrives, with the stream's content type (not kept in the result). */
-  onChunk?: (chunk: Buffer, contentType: string) => void;
+  onChunk?: ChunkConsumer;
 }
 
 export interface InvocationHandle {

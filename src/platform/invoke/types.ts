@@ -3,6 +3,7 @@
  * The data plane's contract with the control plane: run one invocation of a function version.
  */
 import type { FunctionSpec } from '../environments/function-spec.ts';
+import type { ChunkConsumer } from '../runtime-api/types.ts';
 
 export interface InvokeOptions {
   spec: FunctionSpec;
@@ -17,9 +18,9 @@ export interface InvokeOptions {
   requestId?: string;
   /**
    * Receives streamed response chunks as they arrive, with the stream's content type (InvokeWithResponseStream).
-   * They are not kept: the result's payload is then empty.
+   * They are not kept: the result's payload is then empty. A promise back holds the stream until it settles.
    */
-  onChunk?: (chunk: Buffer, contentType: string) => void;
+  onChunk?: ChunkConsumer;
   /** Aborts the wait (the caller went away); the invocation itself still runs to its end. */
   signal?: AbortSignal;
 }

@@ -32,8 +32,8 @@ const DISCARD_LIMIT = 64 * 1024 * 1024;
 
 /**
  * Collects one request body up to `limit` bytes, or, for a `stream` body with an `onChunk`, hands each chunk to it as
- * it arrives and keeps none (a streamed response may reach 200 MB: its caller has it already). Never holds more than
- * `limit` bytes.
+ * it arrives and keeps none (a streamed response may reach 200 MB: its caller has it already); when `onChunk` returns
+ * a promise, reading waits for it. Never holds more than `limit` bytes.
  */
 export class BodyReader<T> implements BodyHandler {
   readonly req: Http1Request;
@@ -43,7 +43,7 @@ export class BodyReader<T> implements BodyHandler {
   readonly target: T;
   readonly limit: number;
   readonly #sink: BodySink<T>;
-  #onChunk: ((chunk: Buffer) => void) | undefined;
+  #onChunk: ((chunk: Buffer) => Promise<void> | undefined) | undefined;
   /** Set by `abandon()`: bytes are no longer kept nor forwarded. */
   #abandoned = false;
   #chunks: Buffer[] = [];
@@ -58,7 +58,7 @@ export class BodyReader<T> implements BodyHandler {
     target: T,
     limit: number,
     sink: BodySink<T>,
-    onChunk?: (chunk: Buffer) => void,
+    onChunk?: (chunk: Buffer) => Promise<void> | undefined,
   ) {
     this.req = req;
     this.res = res;
@@ -131,8 +131,13 @@ export class BodyReader<T> implements BodyHandler {
   }
 
   #take(chunk: Buffer): void {
-    if (this.#onChunk !== undefined) this.#onChunk(chunk);
-    else this.#chunks.push(chunk);
+    if (this.#onChunk === undefined) {
+      this.#chunks.push(chunk);
+      return;
+    }
+    // A consumer that is full answers with a promise: nothing more is read from the runtime until it settles.
+    const full = this.#onChunk(chunk);
+    if (full !== undefined) this.res.holdBody(full);
   }
 
   end(): void {

@@ -191,6 +191,14 @@ export class Http1Response {
     this.#conn.answered(this);
   }
 
+  /**
+   * Reads no more of this connection (the rest of the body included) until `until` settles: the reader of a streamed
+   * body can pass its own consumer's backpressure back to the sender.
+   */
+  holdBody(until: Promise<unknown>): void {
+    this.#conn.hold(until);
+  }
+
   /** `100 Continue`: the client may send the body now. */
   writeContinue(): void {
     if (this.answered || this.#conn.closing) return;
@@ -279,6 +287,8 @@ class Connection {
   #paused = false;
   /** The last write did not drain: reading waits for `drain`. */
   #writeBlocked = false;
+  /** Holds from body readers whose consumer is full (`Http1Response.holdBody`): reading waits for them. */
+  #holds = 0;
   /** End the connection once the replies given are written (held ones included). */
   #finishing = false;
   /** Ending or closed: nothing more is written. */
@@ -328,6 +338,16 @@ class Connection {
     this.#finishing = true;
     this.#stop();
     this.flush();
+  }
+
+  /** Reads nothing more until `until` settles (see `Http1Response.holdBody`). */
+  hold(until: Promise<unknown>): void {
+    this.#holds++;
+    const release = () => {
+      this.#holds--;
+      this.#read();
+    };
+    until.then(release, release);
   }
 
   /** `res` was answered. */
@@ -387,7 +407,7 @@ class Connection {
 
   /** Backpressure: no more input while the client does not read its replies, or too many are pending. */
   #wantsInput(): boolean {
-    return !this.#writeBlocked && this.#queue.length < MAX_QUEUED;
+    return !this.#writeBlocked && this.#holds === 0 && this.#queue.length < MAX_QUEUED;
   }
 
   #canParse(): boolean {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isPlatformError } from '../errors.ts';
 import { RuntimeApiServer, type RuntimeApiEvents } from './server.ts';
-import type { Invocation, InvocationOutcome } from './types.ts';
+import type { ChunkConsumer, Invocation, InvocationOutcome } from './types.ts';
 
 const BASE = '/2018-06-01/runtime';
 const NEXT = `${BASE}/invocation/next`;
@@ -106,6 +106,14 @@ async function delivered(
   const next = await call(api, 'GET', NEXT);
   assert.equal(next.status, 200);
   return { outcome, next };
+}
+
+/** A chunk consumer that keeps the chunks as text in `into` and is never full. */
+function collect(into: string[]): ChunkConsumer {
+  return (chunk) => {
+    into.push(chunk.toString());
+    return undefined;
+  };
 }
 
 function keepAlive(t: TestContext): Agent {
@@ -880,6 +888,7 @@ test('streaming: each chunk reaches onChunk as it arrives, in order, with the co
     onChunk: (c, contentType) => {
       seen.push(c.toString());
       types.add(contentType);
+      return undefined;
     },
   });
   const s = stream(api, 's1', 'text/plain');
@@ -930,7 +939,7 @@ test('streaming: no Content-Type → application/octet-stream; HTTP-integration 
 test('streaming: error trailers → {kind:error} with the type and the decoded error JSON', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
-  const { outcome } = await delivered(api, 's-err', { onChunk: (c) => seen.push(c.toString()) });
+  const { outcome } = await delivered(api, 's-err', { onChunk: collect(seen) });
   const s = stream(api, 's-err');
   s.write('partial');
   const errorBody = { errorType: 'Boom', errorMessage: 'mid-stream', trace: [] };
@@ -946,12 +955,37 @@ test('streaming: error trailers → {kind:error} with the type and the decoded e
   assert.deepEqual(seen, ['partial']);
 });
 
+test('streaming: a consumer that is full holds the stream: nothing more is read until its promise settles', async (t) => {
+  const api = await start(t);
+  const seen: string[] = [];
+  let release: () => void = () => undefined;
+  const { outcome } = await delivered(api, 's-held', {
+    onChunk: (c) => {
+      seen.push(c.toString());
+      return seen.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : undefined;
+    },
+  });
+  const s = stream(api, 's-held');
+  s.write('one,');
+  await until(() => seen.length === 1);
+  s.write('two,');
+  s.write('three');
+  s.end();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(seen, ['one,'], 'while the consumer is full, the rest stays unread');
+  release();
+  assertAccepted(await s.reply);
+  assert.deepEqual(seen, ['one,', 'two,', 'three']);
+  assert.equal((await outcome).kind, 'response');
+});
+
 test('streaming: past 200 MB the caller has exactly 200 MB, then Function.ResponseSizeTooLarge; the runtime gets 413', async (t) => {
   const api = await start(t);
   let received = 0;
   const { outcome } = await delivered(api, 's-big', {
     onChunk: (c) => {
       received += c.length;
+      return undefined;
     },
   });
   const s = stream(api, 's-big');
@@ -970,7 +1004,7 @@ test('streaming: past 200 MB the caller has exactly 200 MB, then Function.Respon
 test('streaming: a stream cut short (client gone mid-body) → Runtime.TruncatedResponse', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
-  const { outcome } = await delivered(api, 's-cut', { onChunk: (c) => seen.push(c.toString()) });
+  const { outcome } = await delivered(api, 's-cut', { onChunk: collect(seen) });
   const s = stream(api, 's-cut');
   s.write('half');
   await until(() => seen.length === 1);
@@ -987,7 +1021,7 @@ test('streaming: a stream cut short (client gone mid-body) → Runtime.Truncated
 test('streaming: after abort() the rest of the stream no longer reaches onChunk, and the post gets 400', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
-  const { outcome } = await delivered(api, 's-abort', { onChunk: (c) => seen.push(c.toString()) });
+  const { outcome } = await delivered(api, 's-abort', { onChunk: collect(seen) });
   const s = stream(api, 's-abort');
   s.write('before');
   await until(() => seen.length === 1);
@@ -1396,7 +1430,7 @@ test('hostile input: bad framing, huge heads, bad chunk sizes and bad Content-Le
 test('hostile input: a bad chunk size in a streamed response → 400 TruncatedHTTPRequest, Runtime.TruncatedResponse', async (t) => {
   const api = await start(t);
   const seen: string[] = [];
-  const { outcome } = await delivered(api, 's-bad', { onChunk: (c) => seen.push(c.toString()) });
+  const { outcome } = await delivered(api, 's-bad', { onChunk: collect(seen) });
   const answer = await raw(
     api,
     `POST ${responsePath('s-bad')} HTTP/1.1\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n` +

@@ -329,11 +329,7 @@ export class RuntimeApiServer {
         current,
         limit,
         this.#sink,
-        onChunk !== undefined
-          ? (chunk) => {
-              onChunk(chunk, contentType);
-            }
-          : undefined,
+        onChunk !== undefined ? (chunk) => onChunk(chunk, contentType) : undefined,
       ),
     );
   }

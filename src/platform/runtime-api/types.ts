@@ -22,8 +22,14 @@ export interface Invocation {
    * Called with each chunk of a streamed response as it arrives, and its content type (InvokeWithResponseStream).
    * Chunks given to it are not kept: the outcome's body is then empty.
    */
-  onChunk?: (chunk: Buffer, contentType: string) => void;
+  onChunk?: ChunkConsumer;
 }
+
+/**
+ * Takes the chunks of a streamed response. A promise back means the consumer is full: nothing more is read from the
+ * runtime until it settles, so a slow caller slows the function's stream (as on Lambda) instead of filling memory.
+ */
+export type ChunkConsumer = (chunk: Buffer, contentType: string) => Promise<void> | undefined;
 
 /** How an invocation ended, as far as the Runtime API saw it. */
 export type InvocationOutcome =

@@ -75,10 +75,11 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
             functionName: name,
             qualifier,
             type,
+            // A caller slower than the function holds the function's stream back (see ChunkConsumer).
             onChunk: (chunk, stream) => {
-              if (chunk.length === 0) return;
+              if (chunk.length === 0) return undefined;
               response.streamed = true;
-              begin(stream.contentType, stream.executedVersion).write(payloadChunk(chunk));
+              return begin(stream.contentType, stream.executedVersion).write(payloadChunk(chunk));
             },
           });
           if (outcome.type !== 'RequestResponse') return { status: 204 };
@@ -86,9 +87,10 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
           const out = begin(result.contentType ?? 'application/json', executedVersion);
           // A buffered response is one chunk; an error is told by InvokeComplete alone.
           if (!response.streamed && result.functionError === undefined && result.payload.length > 0) {
-            out.write(payloadChunk(result.payload));
+            void out.write(payloadChunk(result.payload));
           }
-          out.write(invokeComplete(result, logTail));
+          // The last writes need not wait for the caller: the response ends with them.
+          void out.write(invokeComplete(result, logTail));
           out.end();
           return STREAMED;
         } catch (err) {
@@ -99,7 +101,7 @@ export function invokeRoutes({ service }: RouteDeps): Route[] {
             err instanceof LambdaApiError
               ? { ErrorCode: err.code, ErrorDetails: err.message }
               : { ErrorCode: 'ServiceException', ErrorDetails: 'The invocation failed after its response began.' };
-          started.write(eventMessage('InvokeComplete', 'application/json', jsonBytes(failure)));
+          void started.write(eventMessage('InvokeComplete', 'application/json', jsonBytes(failure)));
           started.end();
           return STREAMED;
         }

@@ -31,8 +31,11 @@ export interface InvokeCommand {
   signal?: AbortSignal;
   /** `X-Amz-Tenant-Id`: required by, and only accepted for, functions with tenant isolation. */
   tenantId?: string;
-  /** InvokeWithResponseStream: each chunk of a streamed response as it arrives, and what the stream is. */
-  onChunk?: (chunk: Buffer, stream: { contentType: string; executedVersion: string }) => void;
+  /**
+   * InvokeWithResponseStream: each chunk of a streamed response as it arrives, and what the stream is; a promise back
+   * holds the stream until it settles (the caller's connection is full).
+   */
+  onChunk?: (chunk: Buffer, stream: { contentType: string; executedVersion: string }) => Promise<void> | undefined;
 }
 
 export type InvokeOutcome =
@@ -81,9 +84,7 @@ export class InvokeService {
         ...(cmd.signal !== undefined ? { signal: cmd.signal } : {}),
         ...(onChunk !== undefined
           ? {
-              onChunk: (chunk: Buffer, contentType: string) => {
-                onChunk(chunk, { contentType, executedVersion });
-              },
+              onChunk: (chunk: Buffer, contentType: string) => onChunk(chunk, { contentType, executedVersion }),
             }
           : {}),
       });
