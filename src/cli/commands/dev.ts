@@ -13,7 +13,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
@@ -273,41 +275,53 @@ class DevLoop {
 async function relay(result: InvokeWithResponseStreamCommandOutput, res: ServerResponse): Promise<void> {
   const type = result.ResponseStreamContentType ?? 'application/json';
   const buffered = /^application\/json\b/i.test(type);
-  const held: Buffer[] = [];
-  let failed = false;
-  for await (const event of result.EventStream ?? []) {
-    if (event.InvokeComplete !== undefined) failed = event.InvokeComplete.ErrorCode !== undefined;
-    const chunk = event.PayloadChunk?.Payload;
-    if (chunk === undefined) continue;
-    if (res.headersSent) {
-      res.write(chunk);
-    } else if (buffered) {
-      held.push(Buffer.from(chunk));
-    } else if (type === HTTP_INTEGRATION_CONTENT_TYPE) {
-      held.push(Buffer.from(chunk));
-      const split = splitHttpPrelude(Buffer.concat(held));
-      if (split === null) continue;
-      held.length = 0;
-      writeHead(res, split.response);
-      if (split.rest.length > 0) res.write(split.rest);
-    } else {
-      res.writeHead(200, { 'content-type': type });
-      res.write(chunk);
+  const events = result.EventStream ?? [];
+  // (An object, so that type narrowing does not assume it unchanged across the generator's steps.)
+  const end = { failed: false };
+  async function* payload(): AsyncGenerator<Buffer> {
+    for await (const event of events) {
+      if (event.InvokeComplete !== undefined) end.failed = event.InvokeComplete.ErrorCode !== undefined;
+      const chunk = event.PayloadChunk?.Payload;
+      if (chunk !== undefined && chunk.length > 0) yield Buffer.from(chunk);
     }
   }
-  if (res.headersSent) {
-    if (failed) res.destroy();
-    else res.end();
+  const source = payload();
+  // The head: a buffered result is read whole; a stream until its first byte, or the end of its HTTP prelude.
+  const held: Buffer[] = [];
+  let head: Omit<HttpResponseParts, 'body'> | null = null;
+  while (head === null) {
+    const next = await source.next();
+    if (next.done === true) break;
+    held.push(next.value);
+    if (buffered) continue;
+    if (type !== HTTP_INTEGRATION_CONTENT_TYPE) {
+      head = { statusCode: 200, headers: { 'content-type': type }, cookies: [] };
+      continue;
+    }
+    const split = splitHttpPrelude(Buffer.concat(held));
+    if (split === null) continue;
+    head = split.response;
+    held.splice(0, held.length, split.rest);
+  }
+  if (head === null) {
+    // Ended before a head: a buffered result, a failure, an empty stream, or a prelude that never ended.
+    const incomplete = type === HTTP_INTEGRATION_CONTENT_TYPE;
+    const mapped =
+      buffered || end.failed || incomplete
+        ? fromLambdaResult(Buffer.concat(held), end.failed || incomplete)
+        : { statusCode: 200, headers: { 'content-type': type }, cookies: [], body: Buffer.alloc(0) };
+    writeHead(res, mapped);
+    res.end(mapped.body);
     return;
   }
-  // Nothing sent yet: a buffered result, a failure, an empty stream, or a prelude that never ended.
-  const incomplete = type === HTTP_INTEGRATION_CONTENT_TYPE;
-  const mapped =
-    buffered || failed || incomplete
-      ? fromLambdaResult(Buffer.concat(held), failed || incomplete)
-      : { statusCode: 200, headers: { 'content-type': type }, cookies: [], body: Buffer.alloc(0) };
-  writeHead(res, mapped);
-  res.end(mapped.body);
+  writeHead(res, head);
+  // The rest streams with the HTTP client's backpressure; a failure after the first byte cuts the connection.
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield* held;
+    yield* source;
+    if (end.failed) throw new Error('the function failed after its response began');
+  }
+  await pipeline(Readable.from(rest()), res);
 }
 
 function writeHead(res: ServerResponse, parts: Omit<HttpResponseParts, 'body'>): void {
