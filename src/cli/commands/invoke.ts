@@ -42,17 +42,14 @@ export function invokeCommand(): Command {
       const started = performance.now();
       const res = await lambda.send(
         new InvokeCommand({
-          FunctionName: name,
-          Payload: payload,
+          ...invokeInput(name, payload, opts),
           InvocationType: opts.async ? 'Event' : 'RequestResponse',
           ...(opts.tail && !opts.async ? { LogType: 'Tail' as const } : {}),
-          ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
-          ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
         }),
       );
       const elapsedMs = performance.now() - started;
       const body = Buffer.from(res.Payload ?? new Uint8Array()).toString('utf8');
-      const log = res.LogResult !== undefined ? Buffer.from(res.LogResult, 'base64').toString('utf8') : undefined;
+      const log = decodeLog(res.LogResult);
       const requestId = res.$metadata.requestId;
       if (res.FunctionError !== undefined) process.exitCode = EXIT.functionError;
       out.result(
@@ -102,11 +99,8 @@ async function invokeStreaming(
   const started = performance.now();
   const res = await lambda.send(
     new InvokeWithResponseStreamCommand({
-      FunctionName: name,
-      Payload: payload,
+      ...invokeInput(name, payload, opts),
       ...(opts.tail ? { LogType: 'Tail' as const } : {}),
-      ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
-      ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
     }),
   );
   const chunks: Buffer[] = [];
@@ -123,7 +117,7 @@ async function invokeStreaming(
   }
   const elapsedMs = performance.now() - started;
   const body = Buffer.concat(chunks).toString('utf8');
-  const log = complete.LogResult !== undefined ? Buffer.from(complete.LogResult, 'base64').toString('utf8') : undefined;
+  const log = decodeLog(complete.LogResult);
   const requestId = res.$metadata.requestId;
   if (complete.ErrorCode !== undefined) process.exitCode = EXIT.functionError;
   out.result(
@@ -152,6 +146,21 @@ async function invokeStreaming(
       );
     },
   );
+}
+
+/** What both invoke calls send, whatever their kind. */
+function invokeInput(name: string, payload: Uint8Array, opts: InvokeOptions) {
+  return {
+    FunctionName: name,
+    Payload: payload,
+    ...(opts.qualifier !== undefined ? { Qualifier: opts.qualifier } : {}),
+    ...(opts.tenantId !== undefined ? { TenantId: opts.tenantId } : {}),
+  };
+}
+
+/** `LogResult` (base64 of the log tail) as text. */
+function decodeLog(logResult: string | undefined): string | undefined {
+  return logResult !== undefined ? Buffer.from(logResult, 'base64').toString('utf8') : undefined;
 }
 
 async function readPayload(spec: string): Promise<Uint8Array> {
