@@ -441,7 +441,7 @@ test('serve: prints where it listens, the data dir, the sandbox and the console;
 test('invoke --stream: chunks on stdout as they come, a mid-stream error exits 3, not with --async', async (t) => {
   const h = await startApi(t);
   const cli = lambkinCli(h.url, h.dir);
-  for (const handler of ['handler', 'fails']) {
+  for (const handler of ['handler', 'fails', 'http']) {
     const create = await cli.run([
       'function',
       'create',
@@ -467,6 +467,19 @@ test('invoke --stream: chunks on stdout as they come, a mid-stream error exits 3
   assert.equal(failed.code, 3);
   assert.equal(failed.stdout, 'partial\n');
   assert.match(failed.stderr, /^stream ended with an error Error: mid-stream$/m);
+  // An HTTP prelude (HttpResponseStream.from) is a status line and headers on stderr; stdout has the body alone.
+  const http = await cli.run(['invoke', 'stream-http', '--stream']);
+  assert.equal(http.code, 0, http.stderr);
+  assert.equal(http.stdout, 'body\n');
+  assert.match(http.stderr, /^HTTP 201 · x-lamb: kin · set-cookie: a=1$/m);
+  const httpJson = await cli.run(['--json', 'invoke', 'stream-http', '--stream']);
+  assert.deepEqual(
+    [
+      (JSON.parse(httpJson.stdout) as { Http: unknown }).Http,
+      (JSON.parse(httpJson.stdout) as { Payload: unknown }).Payload,
+    ],
+    [{ statusCode: 201, headers: { 'x-lamb': 'kin' }, cookies: ['a=1'] }, 'body'],
+  );
   const both = await cli.run(['invoke', 'stream-handler', '--stream', '--async']);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /option '--stream' cannot be used with option '--async'/);

@@ -7,6 +7,7 @@ import { text } from 'node:stream/consumers';
 import { InvokeCommand, InvokeWithResponseStreamCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { Command, Option } from 'commander';
 import { CliError, EXIT } from '../errors.ts';
+import { HTTP_INTEGRATION_CONTENT_TYPE, splitHttpPrelude, type HttpResponseParts } from '../http-event.ts';
 import type { Output } from '../output.ts';
 import { openSession } from '../session.ts';
 
@@ -88,7 +89,11 @@ interface InvokeOptions {
   stream: boolean;
 }
 
-/** `--stream`: chunks go to stdout as they arrive (collected for `--json`); the end tells how it went. */
+/**
+ * `--stream`: chunks go to stdout as they arrive (collected for `--json`); the end tells how it went. A stream that
+ * opens with an HTTP prelude (`awslambda.HttpResponseStream.from`) shows it as a status line and headers on stderr,
+ * and only the body on stdout.
+ */
 async function invokeStreaming(
   lambda: LambdaClient,
   out: Output,
@@ -104,17 +109,37 @@ async function invokeStreaming(
     }),
   );
   const chunks: Buffer[] = [];
+  let received = 0;
   let complete: { ErrorCode?: string | undefined; ErrorDetails?: string | undefined; LogResult?: string | undefined } =
     {};
+  const emit = (chunk: Buffer) => {
+    chunks.push(chunk);
+    if (!out.json) process.stdout.write(chunk);
+  };
+  // Bytes of an HTTP prelude not ended yet (null: none expected, or it ended).
+  let preludeBytes: Buffer | null = res.ResponseStreamContentType === HTTP_INTEGRATION_CONTENT_TYPE ? EMPTY : null;
+  let http: Omit<HttpResponseParts, 'body'> | undefined;
   for await (const event of res.EventStream ?? []) {
     if (event.PayloadChunk?.Payload !== undefined) {
+      received++;
       const chunk = Buffer.from(event.PayloadChunk.Payload);
-      chunks.push(chunk);
-      if (!out.json) process.stdout.write(chunk);
+      if (preludeBytes === null) {
+        emit(chunk);
+        continue;
+      }
+      preludeBytes = Buffer.concat([preludeBytes, chunk]);
+      const split = splitHttpPrelude(preludeBytes);
+      if (split === null) continue;
+      preludeBytes = null;
+      http = split.response;
+      if (!out.json) out.note(out.color.dim(httpHead(split.response)));
+      if (split.rest.length > 0) emit(split.rest);
     } else if (event.InvokeComplete !== undefined) {
       complete = event.InvokeComplete;
     }
   }
+  // A prelude that never ended is shown as it came.
+  if (preludeBytes !== null && preludeBytes.length > 0) emit(preludeBytes);
   const elapsedMs = performance.now() - started;
   const body = Buffer.concat(chunks).toString('utf8');
   const log = decodeLog(complete.LogResult);
@@ -126,6 +151,7 @@ async function invokeStreaming(
       ExecutedVersion: res.ExecutedVersion,
       RequestId: requestId,
       ResponseStreamContentType: res.ResponseStreamContentType,
+      ...(http !== undefined ? { Http: http } : {}),
       Payload: body,
       ...(complete.ErrorCode !== undefined
         ? { ErrorCode: complete.ErrorCode, ErrorDetails: complete.ErrorDetails }
@@ -141,11 +167,21 @@ async function invokeStreaming(
       }
       out.note(
         c.dim(
-          `${String(res.StatusCode)} · ${requestId ?? ''} · ${String(chunks.length)} chunk(s) in ${elapsedMs.toFixed(1)} ms`,
+          `${String(res.StatusCode)} · ${requestId ?? ''} · ${String(received)} chunk(s) in ${elapsedMs.toFixed(1)} ms`,
         ),
       );
     },
   );
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** `HTTP 201 · x-lamb: kin · set-cookie: a=1`: a streamed HTTP prelude in one line. */
+function httpHead(http: Omit<HttpResponseParts, 'body'>): string {
+  const parts = [`HTTP ${String(http.statusCode)}`];
+  for (const [name, value] of Object.entries(http.headers)) parts.push(`${name}: ${value}`);
+  for (const cookie of http.cookies) parts.push(`set-cookie: ${cookie}`);
+  return parts.join(' · ');
 }
 
 /** What both invoke calls send, whatever their kind. */
