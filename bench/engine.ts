@@ -87,7 +87,7 @@ async function throughput(engine: Engine, s: FunctionSpec, concurrency: number, 
   };
   // Steady state only: `concurrency` environments started, each new runtime process warmed up (its JIT: node:http
   // in the fixture takes some thousand invokes; with 1.5 s here the 4-environment figure came out a third lower),
-  // and the sandbox driver's refill of its pre-started launchers (a fork of this process, 100 ms after each start)
+  // and the sandbox driver's refill of its pre-started launchers (by its spawner helper, right after each start)
   // over, before the clock starts.
   until = performance.now() + 4000;
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -115,7 +115,7 @@ async function cold(engine: Engine, n: number, driverName: string): Promise<Summ
 /**
  * Driver start → the bootstrap's first output, for a bootstrap that only echoes: the sandbox's own cost. `gapMs`
  * apart, so that bwrap's pre-started launchers are ready for each start (as for a cold start on its own), or back to
- * back (a burst of cold starts, where most starts find none and fork this process on the spot).
+ * back (a burst of cold starts, where a start may find none ready and spawns on the spot).
  */
 async function sandboxStart(driverName: 'bwrap' | 'process', gapMs: number): Promise<Summary> {
   const dir = await mkdtemp(join(tmpdir(), 'lambkin-bench-sbx-'));

@@ -12,9 +12,9 @@
  * (world-readable in /proc) nor in the environment of the host-side helpers (which may run as root).
  *
  * Start sequence:
- * 1. ahead of need, a few launchers are spawned (a fork of this process blocks the event loop for milliseconds):
- *    `bwrap --args 3 /bin/sh -c <trampoline>`, as the sandbox uid, waiting for their options on fd 3 while we move
- *    them into a cgroup (see `spawnChild`);
+ * 1. ahead of need, and again after each start, a few launchers are spawned by the spawner helper (its fork, not
+ *    ours: see `spawner.ts`): `bwrap --args 3 /bin/sh -c <trampoline>`, as the sandbox uid, waiting for their
+ *    options on fd 3 while we move them into a cgroup (see `spawnChild`);
  * 2. `start()` takes one, writes the limits, then the options (namespaces, mounts, environment, entrypoint); when
  *    none is waiting it spawns the same thing on the spot (with the entrypoint in the command line);
  * 3. bwrap sets up the namespaces and mounts and execs the command, a shell that is the namespace's pid 1: it runs a
@@ -40,6 +40,7 @@ import {
   type SpawnOptions,
   type Spawned,
 } from './process-tree.ts';
+import { Spawner } from './spawner.ts';
 import type { SandboxCheck, SandboxDriver, SandboxHandle, SandboxSpec } from './types.ts';
 
 export interface BwrapOptions {
@@ -73,7 +74,10 @@ const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 const log = debuglog('lambkin:sandbox');
 
-/** Quiet time after a start before the launcher pool is refilled. */
+/**
+ * Quiet time after a start before the launcher pool is refilled while a launcher is still waiting: a refill (a fork
+ * and an exec in the spawner helper) competes with the cold start that is just beginning for the CPU.
+ */
 const REFILL_DELAY_MS = 100;
 
 /**
@@ -114,6 +118,8 @@ export class BwrapDriver implements SandboxDriver {
   /** Pre-started bwrap processes waiting for their options (see `#refillLaunchers`). */
   readonly #launchers: Spawned[] = [];
   readonly #discarding = new Set<Promise<void>>();
+  /** Forks bwrap outside this process (see `spawner.ts`). */
+  readonly #spawner = new Spawner();
   #filling: Promise<void> | null = null;
   #refillTimer: NodeJS.Timeout | null = null;
   #check: Promise<SandboxCheck> | null = null;
@@ -133,6 +139,7 @@ export class BwrapDriver implements SandboxDriver {
 
   check(): Promise<SandboxCheck> {
     if (this.#check === null) {
+      this.#spawner.start();
       this.#check = this.#probe();
       void this.#check.then((c) => {
         if (c.ok) this.#refillLaunchers();
@@ -275,14 +282,12 @@ export class BwrapDriver implements SandboxDriver {
       if (tmpDir !== null) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
       throw err;
     } finally {
-      this.#refillSoon();
+      // None left: a burst, which will want the next one sooner than the CPU it costs matters.
+      if (this.#launchers.length === 0) this.#refillLaunchers();
+      else this.#refillSoon();
     }
   }
 
-  /**
-   * Refills the launcher pool a moment after a start: spawning blocks the event loop for milliseconds (a fork of
-   * this process), which should not land on the cold start that is just beginning.
-   */
   #refillSoon(): void {
     if (this.#refillTimer !== null) return;
     this.#refillTimer = setTimeout(() => {
@@ -346,6 +351,7 @@ export class BwrapDriver implements SandboxDriver {
       spawnAs,
       cgroup: group,
       kind: 'pidns',
+      spawner: this.#spawner,
     };
   }
 
@@ -359,8 +365,8 @@ export class BwrapDriver implements SandboxDriver {
   }
 
   /**
-   * Keeps `warmLaunchers` bwrap processes started ahead of need: spawned (a fork of this big process blocks the
-   * event loop for milliseconds), in their cgroup, waiting for their options on fd 3. A cold start then only writes
+   * Keeps `warmLaunchers` bwrap processes started ahead of need: spawned (by the spawner helper), in their cgroup,
+   * waiting for their options on fd 3. A cold start then only writes
    * the limits and the options. The launcher's command is fixed (the entrypoint comes in the environment), and a
    * launcher whose pipe closes before it got options (Lambkin died) runs that command outside any sandbox, where
    * it refuses to do anything.
@@ -448,6 +454,7 @@ export class BwrapDriver implements SandboxDriver {
     await this.#filling;
     for (const launcher of this.#launchers.splice(0)) this.#discardLauncher(launcher);
     await Promise.all(this.#discarding);
+    await this.#spawner.close();
     await this.#cgroups.dispose();
   }
 }

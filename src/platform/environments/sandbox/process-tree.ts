@@ -11,12 +11,13 @@
  * - `group` (process driver): our child is the runtime itself, leader of its own process group. Descendants are
  *   found by scanning /proc; one that leaves the group is killed only if a cgroup holds it or a sample saw it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import { PlatformError } from '../../errors.ts';
 import { signalQuietly, type EnvironmentCgroup } from './cgroups.ts';
+import { SpawnerUnavailable, type ChildHandle, type SpawnRequest, type Spawner } from './spawner.ts';
 import type { SandboxExit, SandboxHandle } from './types.ts';
 
 const log = debuglog('lambkin:sandbox');
@@ -43,11 +44,13 @@ export interface SpawnOptions {
    * (`--info-fd 4`). `group`: the child is the runtime, leader of its own process group.
    */
   kind: 'pidns' | 'group';
+  /** Forks in the helper process instead of this one (see `spawner.ts`); without it, or when it fails, here. */
+  spawner?: Spawner | undefined;
 }
 
 /** A spawned child that is not a sandbox handle yet (a pre-started bwrap waits for its options on fd 3). */
 export interface Spawned {
-  readonly child: ChildProcess;
+  readonly child: ChildHandle;
   readonly pid: number;
   readonly stdout: Readable;
   readonly stderr: Readable;
@@ -79,30 +82,29 @@ export async function startTree(spawnOptions: SpawnOptions, options: TreeOptions
 export async function spawnChild(options: SpawnOptions): Promise<Spawned> {
   const group = options.cgroup;
   const procs = options.kind === 'group' ? (group?.procsFiles ?? []) : [];
-  const [command = '', ...args] =
+  const [file = '', ...args] =
     procs.length > 0 ? ['/bin/sh', '-c', JOIN_AND_EXEC, 'lambkin-join', ...procs, '--', ...options.argv] : options.argv;
-  const child = spawn(command, args, {
+  const request: SpawnRequest = {
+    file,
+    args,
     env: options.env,
     cwd: options.cwd,
-    ...(options.spawnAs !== undefined ? { uid: options.spawnAs.uid, gid: options.spawnAs.gid } : {}),
-    detached: true,
-    stdio: options.kind === 'pidns' ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
-  });
-  const spawned = await new Promise<Spawned>((resolve, reject) => {
-    child.once('error', (err) => {
-      reject(
-        new PlatformError('ERR_SANDBOX_START', `cannot start the sandbox (${command}): ${err.message}`, { cause: err }),
-      );
-    });
-    child.once('spawn', () => {
-      const { pid, stdout, stderr } = child;
-      if (pid === undefined || stdout === null || stderr === null) {
-        reject(new PlatformError('ERR_SANDBOX_START', 'the sandbox process has no pid'));
-        return;
-      }
-      resolve({ child, pid, stdout, stderr, cgroup: group, kind: options.kind });
-    });
-  });
+    spawnAs: options.spawnAs,
+    pipes: options.kind === 'pidns' ? 4 : 2,
+  };
+  let child: ChildHandle;
+  try {
+    child = await spawnSomewhere(request, options.spawner);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new PlatformError('ERR_SANDBOX_START', `cannot start the sandbox (${file}): ${message}`, { cause: err });
+  }
+  const [, stdout, stderr] = child.stdio;
+  if (stdout === null || stdout === undefined || stderr === null || stderr === undefined) {
+    signalQuietly(child.pid, 'SIGKILL');
+    throw new PlatformError('ERR_SANDBOX_START', 'the sandbox process has no output pipes');
+  }
+  const spawned: Spawned = { child, pid: child.pid, stdout, stderr, cgroup: group, kind: options.kind };
   if (options.kind === 'pidns' && group !== null) {
     try {
       await group.join(spawned.pid);
@@ -115,6 +117,41 @@ export async function spawnChild(options: SpawnOptions): Promise<Spawned> {
     }
   }
   return spawned;
+}
+
+/** In the spawner helper when there is one (falling back to this process when the helper cannot run), else here. */
+async function spawnSomewhere(request: SpawnRequest, spawner: Spawner | undefined): Promise<ChildHandle> {
+  if (spawner !== undefined) {
+    try {
+      return await spawner.spawn(request);
+    } catch (err) {
+      if (!(err instanceof SpawnerUnavailable)) throw err;
+      log('spawning here instead: %s', err.message);
+    }
+  }
+  return spawnHere(request);
+}
+
+/** `child_process.spawn` in this process (a fork of it: the event loop waits until the child has exec'd). */
+function spawnHere(request: SpawnRequest): Promise<ChildHandle> {
+  const child = spawn(request.file, request.args, {
+    env: request.env,
+    cwd: request.cwd,
+    ...(request.spawnAs !== undefined ? { uid: request.spawnAs.uid, gid: request.spawnAs.gid } : {}),
+    detached: true,
+    stdio: ['ignore', ...Array.from({ length: request.pipes }, () => 'pipe' as const)],
+  });
+  return new Promise<ChildHandle>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('spawn', () => {
+      if (child.pid === undefined) {
+        reject(new Error('no pid'));
+        return;
+      }
+      // A ChildProcess fits ChildHandle: its pid is known now, and its pipes are net.Sockets.
+      resolve(child as unknown as ChildHandle);
+    });
+  });
 }
 
 /** Turns a spawned child into the sandbox handle (for bwrap: hands it its options, which starts the sandbox). */
@@ -133,9 +170,8 @@ export function setKeepsAlive(spawned: Spawned, keepAlive: boolean): void {
   if (keepAlive) spawned.child.ref();
   else spawned.child.unref();
   for (const stream of spawned.child.stdio) {
-    const handle = stream as { ref?: () => void; unref?: () => void } | null;
-    if (keepAlive) handle?.ref?.();
-    else handle?.unref?.();
+    if (keepAlive) stream?.ref();
+    else stream?.unref();
   }
 }
 
@@ -199,9 +235,9 @@ class ProcessTree implements SandboxHandle {
   }
 
   /** Feeds bwrap its options (fd 3) and reads the host pid of the namespace's reaper (fd 4). */
-  #talkToBwrap(child: ChildProcess, args: Buffer): void {
-    const argsPipe = child.stdio[3] as Writable | null | undefined;
-    const infoPipe = child.stdio[4] as Readable | null | undefined;
+  #talkToBwrap(child: ChildHandle, args: Buffer): void {
+    const argsPipe = child.stdio[3];
+    const infoPipe = child.stdio[4];
     // EPIPE when bwrap died before reading: its exit tells the story.
     argsPipe?.on('error', (err) => {
       log('sandbox %d: writing the bwrap options: %o', this.pid, err);

@@ -24,6 +24,7 @@ import { COMPILE_CACHE_ENV, COMPILE_CACHE_MOUNT } from '../../../protocol/typesc
 import { PlatformError } from '../../errors.ts';
 import { CgroupPool } from './cgroups.ts';
 import { SAMPLE_INTERVAL_MS, startTree } from './process-tree.ts';
+import { Spawner } from './spawner.ts';
 import type { SandboxCheck, SandboxDriver, SandboxHandle, SandboxSpec } from './types.ts';
 
 export interface ProcessDriverOptions {
@@ -49,6 +50,8 @@ export class ProcessDriver implements SandboxDriver {
   readonly #cgroups: CgroupPool;
   #check: Promise<SandboxCheck> | null = null;
   #disposed = false;
+  /** Forks the runtime outside this process (see `spawner.ts`). */
+  readonly #spawner = new Spawner();
 
   constructor(options: ProcessDriverOptions) {
     this.#options = options;
@@ -57,6 +60,7 @@ export class ProcessDriver implements SandboxDriver {
 
   check(): Promise<SandboxCheck> {
     this.#check ??= (async () => {
+      this.#spawner.start();
       const cgroups = await this.#cgroups.status();
       return {
         ok: true,
@@ -107,7 +111,14 @@ export class ProcessDriver implements SandboxDriver {
         if (value !== undefined) env[key] = rewrite(value);
       }
       return await startTree(
-        { argv: [rewrite(spec.entrypoint)], env, cwd: spec.taskDir, cgroup: group, kind: 'group' },
+        {
+          argv: [rewrite(spec.entrypoint)],
+          env,
+          cwd: spec.taskDir,
+          cgroup: group,
+          kind: 'group',
+          spawner: this.#spawner,
+        },
         { memoryLimitBytes: spec.memoryMb * 1024 * 1024, scratchDirs: [tmp] },
       );
     } catch (err) {
@@ -119,6 +130,7 @@ export class ProcessDriver implements SandboxDriver {
 
   async dispose(): Promise<void> {
     this.#disposed = true;
+    await this.#spawner.close();
     await this.#cgroups.dispose();
   }
 }
