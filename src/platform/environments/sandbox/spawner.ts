@@ -75,6 +75,8 @@ export interface ChildHandle {
 
 /** A child of the helper. */
 class RemoteChild extends EventEmitter implements ChildHandle {
+  /** The spawner's id for it. */
+  readonly id: number;
   readonly pid: number;
   readonly stdio: (Socket | null)[];
   exitCode: number | null = null;
@@ -84,9 +86,10 @@ class RemoteChild extends EventEmitter implements ChildHandle {
   #open = 0;
   #exited = false;
 
-  constructor(spawner: Spawner, pid: number, pipes: number) {
+  constructor(spawner: Spawner, id: number, pid: number, pipes: number) {
     super();
     this.#spawner = spawner;
+    this.id = id;
     this.pid = pid;
     this.stdio = Array.from({ length: pipes + 1 }, () => null);
   }
@@ -141,8 +144,8 @@ class RemoteChild extends EventEmitter implements ChildHandle {
 interface Pending {
   request: SpawnRequest;
   child: RemoteChild | null;
+  /** Pipes handed over so far (all `request.pipes` of them resolve it). */
   received: number;
-  expected: number;
   resolve(child: ChildHandle): void;
   reject(err: Error): void;
 }
@@ -172,7 +175,7 @@ export class Spawner {
     const helper = this.#ensure();
     const id = this.#nextId++;
     return new Promise<ChildHandle>((resolve, reject) => {
-      this.#pending.set(id, { request, child: null, received: 0, expected: 0, resolve, reject });
+      this.#pending.set(id, { request, child: null, received: 0, resolve, reject });
       const message: SpawnerRequest = {
         op: 'spawn',
         id,
@@ -213,9 +216,7 @@ export class Spawner {
 
   /** @internal (RemoteChild) */
   forget(child: RemoteChild): void {
-    for (const [id, c] of this.#children) {
-      if (c === child) this.#children.delete(id);
-    }
+    this.#children.delete(child.id);
     if (child.refed) this.refCount(-1);
   }
 
@@ -275,9 +276,8 @@ export class Spawner {
       case 'spawned': {
         const pending = this.#pending.get(reply.id);
         if (pending === undefined) return;
-        const child = new RemoteChild(this, reply.pid, pending.request.pipes);
+        const child = new RemoteChild(this, reply.id, reply.pid, pending.request.pipes);
         pending.child = child;
-        pending.expected = pending.request.pipes;
         this.#children.set(reply.id, child);
         this.#refs++;
         this.#maybeResolve(reply.id, pending);
@@ -317,7 +317,7 @@ export class Spawner {
   }
 
   #maybeResolve(id: number, pending: Pending): void {
-    if (pending.child === null || pending.received < pending.expected) return;
+    if (pending.child === null || pending.received < pending.request.pipes) return;
     this.#pending.delete(id);
     this.#updateRef();
     pending.resolve(pending.child);
