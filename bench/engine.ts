@@ -87,7 +87,7 @@ async function throughput(engine: Engine, s: FunctionSpec, concurrency: number, 
   };
   // Steady state only: `concurrency` environments started, each new runtime process warmed up (its JIT: node:http
   // in the fixture takes some thousand invokes; with 1.5 s here the 4-environment figure came out a third lower),
-  // and the sandbox driver's refill of its pre-started launchers (by its spawner helper, right after each start)
+  // and the sandbox driver's refill of its pre-started launchers (by its spawner helper, after each start)
   // over, before the clock starts.
   until = performance.now() + 4000;
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -99,7 +99,7 @@ async function measureAll(subjects: Subject[]): Promise<void> {
       if (i >= 2) x.cold.push(performance.now() - t0);
       x.engine.retire(s.functionName);
       // One cold start at a time, as when a function is first invoked: the sandbox driver refills its pre-started
-      // launchers right after a start (a fork in its spawner helper), and is done well within this pause.
+      // launchers 100 ms after a start (in its spawner helper), and that refill's CPU must not land inside a sample.
       await new Promise((res) => setTimeout(res, 200));
     }
   }
