@@ -12,16 +12,28 @@ import { join, resolve } from 'node:path';
 import { parseConfig } from '../src/platform/config.ts';
 import { startLambkin } from '../src/platform/server.ts';
 import { zipDirectory } from '../test/helpers/zip-dir.ts';
-import { line, summarize, type Summary } from './stats.ts';
+import { fmtMs, line, summarize, type Summary } from './stats.ts';
+import { wakeLatency } from './wake.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../test/fixtures/engine');
 const WARMUP = 3000;
+/** Sleep lengths for the wake-up reference: within and past a vCPU's polling window on the 2026-12-05 host. */
+const SHORT_SLEEP_US = 50;
+const LONG_SLEEP_US = 400;
 const N = 3000;
 
 type Call = (method: string, path: string, body?: Buffer | string) => Promise<{ status: number; body: Buffer }>;
 
 export async function benchApi(out: (s: string) => void): Promise<Record<string, number>> {
   out('## Public API (keep-alive HTTP client → Invoke API → runtime, bwrap)');
+  // Every hand-over in a warm invoke wakes a process that was waiting; how much that costs here depends on how long
+  // it waited (see docs/specification.md).
+  const wake = await wakeLatency([SHORT_SLEEP_US, LONG_SLEEP_US]);
+  const shortWake = wake.get(SHORT_SLEEP_US)?.p50 ?? NaN;
+  const longWake = wake.get(LONG_SLEEP_US)?.p50 ?? NaN;
+  out(
+    `${'this machine: loopback write → reader awake'.padEnd(44)} p50 ${fmtMs(shortWake).padStart(9)} after ${String(SHORT_SLEEP_US)} µs asleep, ${fmtMs(longWake)} after ${String(LONG_SLEEP_US)} µs`,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'lambkin-bench-api-'));
   await chmod(dir, 0o755);
   const lambkin = await startLambkin(parseConfig({ port: 0, dataDir: join(dir, 'data') }, {}));
@@ -82,7 +94,7 @@ export async function benchApi(out: (s: string) => void): Promise<Record<string,
         Layers: [],
       },
     ];
-    const figures: Record<string, number> = {};
+    const figures: Record<string, number> = { wakeShortP50: shortWake, wakeLongP50: longWake };
     for (const f of functions) {
       const { label, name, code, ...config } = f;
       await call(
