@@ -81,6 +81,16 @@ const log = debuglog('lambkin:sandbox');
 const REFILL_DELAY_MS = 100;
 
 /**
+ * How a sandbox's shell (the namespace's pid 1) runs the entrypoint `$1` and exits with its status. The shell reports
+ * a foreground command killed by a signal on its stderr ("Terminated" at every SIGTERM teardown), a line that is not
+ * the function's and never appears in a log on Lambda; so the shell's own stderr goes to /dev/null. The entrypoint
+ * gets the real one in a subshell that execs it (one process still): a redirection on a plain command would be made
+ * by the waiting shell itself (dash does that), and its report would reach the log again. Cannot-run errors ("not
+ * found", "Permission denied", exit 127/126) come from that subshell, so they still reach the log.
+ */
+const RUN_ENTRYPOINT = 'exec 9>&2 2>/dev/null\n(exec "$1" 2>&9 9>&-)\nexit $?';
+
+/**
  * The fixed command of a pre-started launcher (see `#refillLaunchers`): runs the prologue and the entrypoint, both
  * given in the environment, which it then removes. Without them (bwrap got no options) it refuses to run. Like
  * every sandbox's command it is the namespace's pid 1 (see `#baseArgs`).
@@ -90,8 +100,7 @@ const TRAMPOLINE = [
   'set -- "$LAMBKIN_ENTRYPOINT"; lambkin_prologue=${LAMBKIN_PROLOGUE:-}',
   'unset LAMBKIN_ENTRYPOINT LAMBKIN_PROLOGUE',
   'eval "$lambkin_prologue"; unset lambkin_prologue',
-  '"$1"',
-  'exit $?',
+  RUN_ENTRYPOINT,
 ].join('\n');
 
 /** What this host's tools can do (probed once). */
@@ -267,7 +276,7 @@ export class BwrapDriver implements SandboxDriver {
         return handle;
       }
       // (bwrap adds PWD=/var/task to the environment, as a shell would; the shell keeps that value.)
-      const command = ['/bin/sh', '-c', `${prologue}\n"$0"\nexit $?`, spec.entrypoint];
+      const command = ['/bin/sh', '-c', `${prologue}\nset -- "$0"\n${RUN_ENTRYPOINT}`, spec.entrypoint];
       try {
         return adoptTree(await spawnChild(this.#spawnOptions(tools.bwrap, command, group)), {
           ...tree,

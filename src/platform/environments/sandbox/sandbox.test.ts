@@ -472,6 +472,17 @@ test('bwrap: SIGTERM first: a runtime that exits on SIGTERM ends before the grac
   assert.deepEqual(exit, { code: 0, signal: null, oomKilled: false }, 'it exited by itself: no SIGKILL was needed');
 });
 
+test('bwrap: a runtime ended by SIGTERM leaves nothing of its own in the log (no shell "Terminated" line)', async (t) => {
+  const f = await fixture(t, 'echo ready; exec sleep 1000');
+  const d = driver(t, 'bwrap', { stateDir: f.state });
+  const run = await start(t, d, spec(f));
+  await run.waitFor('ready');
+  await run.handle.kill(5000);
+  const { exit, out } = await run.done();
+  assert.equal(out.trim(), 'ready', 'only what the runtime itself wrote');
+  assert.equal(exit.signal, 'SIGTERM', 'ended by the SIGTERM, before the grace period ran out');
+});
+
 test('bwrap: isolated network reaches only its Runtime API (Unix socket → 127.0.0.1:9001)', async (t) => {
   const f = await fixture(t, '');
   const socket = join(f.dir, 'rapi.sock');
