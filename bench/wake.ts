@@ -11,7 +11,7 @@ import { summarize, type Summary } from './stats.ts';
 
 const now = (): number => Number(process.hrtime.bigint()) / 1000;
 
-/** p50 (and p99) of the wake-up in µs, for each sleep length in µs. */
+/** The wake-up (in ms, as every summary here) for each sleep length given in µs. */
 export async function wakeLatency(sleepsUs: readonly number[], n = 1000): Promise<Map<number, Summary>> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
