@@ -427,6 +427,7 @@ test('serve: prints where it listens, the data dir, the sandbox and the console;
   await serve.waitFor(/try .*\n/);
   assert.match(serve.output(), new RegExp(`data dir\\s+${join(h.dir, 'other').replaceAll('/', '\\/')}\\n`));
   assert.match(serve.output(), /sandbox\s+bwrap \(/);
+  assert.match(serve.output(), /\n {12}memory limit: .+\n/, 'how the memory limit is enforced here, or why not');
   assert.match(serve.output(), new RegExp(`console\\s+${url.replaceAll('/', '\\/')}\\/\\n`));
   const other = lambkinCli(url, h.dir);
   const create = await other.run(['--json', 'function', 'create', 'r', '--code', join(FUNCTIONS, 'esm-async')]);

@@ -36,6 +36,8 @@ export function serveCommand(): Command {
         `${pc.bold('Lambkin')} listening on ${pc.cyan(lambkin.url)}\n` +
           `  data dir  ${config.dataDir}\n` +
           `  sandbox   ${config.sandbox}${features ? ` (${features})` : ''}, network ${config.network}, auth ${config.auth}\n` +
+          // How each limit is enforced here, or why it is not (e.g. no memory cgroup for a user without root).
+          (lambkin.sandbox.notes ?? []).map((note) => `            ${pc.dim(note)}\n`).join('') +
           `  console   ${pc.cyan(`${lambkin.url}/`)}\n` +
           `  try       aws lambda list-functions --endpoint-url ${lambkin.url}\n`,
       );
