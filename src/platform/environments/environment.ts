@@ -316,6 +316,7 @@ export class Environment {
       await this.#killForFailure();
     }
     await capture.settle();
+    if (initDurationMs !== undefined) await this.#sandbox?.chargeMappedFiles();
     const status = how === 'timeout' ? 'timeout' : answer.functionError === undefined ? undefined : 'error';
     const report = this.#report(durationMs, initDurationMs, status, status === 'error' ? answer.errorType : undefined);
     this.#finishLog(requestId, report);
@@ -464,6 +465,8 @@ export class Environment {
 
     if (how === 'ready') {
       this.#transition('Invoking');
+      // The runtime's binary and libraries are mapped by now (the cold invoke's REPORT waits for this).
+      void this.#sandbox.chargeMappedFiles();
       return { kind: 'ready', initDurationMs };
     }
     if (how === 'init-error' && init.error !== null) {

@@ -139,6 +139,35 @@ export class EnvironmentCgroup {
     }
   }
 
+  /**
+   * Bytes of files the group's processes have mapped (a runtime's binary and libraries) that the group is not charged
+   * for: the host's page cache holds them once for every environment, charged to whichever group read them first.
+   * In Lambda's VM they count against the function's memory. Each process's `RssFile`, summed (pages two of them map
+   * count twice: a shell's libc, a megabyte or two), less the group's own mapped file pages.
+   */
+  async unchargedMappedBytes(): Promise<number> {
+    let mapped = 0;
+    for (const pid of await this.pids()) {
+      const status = await readFile(`/proc/${String(pid)}/status`, 'utf8').catch(() => '');
+      mapped += Number(/^RssFile:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024;
+    }
+    const stat = await readFile(join(this.#memoryDir, 'memory.stat'), 'utf8').catch(() => '');
+    const charged = Number(/^(?:mapped_file|file_mapped) (\d+)$/m.exec(stat)?.[1] ?? 0);
+    return Math.max(0, mapped - charged);
+  }
+
+  /**
+   * Lowers the memory limit of a running group, through the thread pool (the kernel may reclaim first). v1: the
+   * memory+swap limit follows it down.
+   */
+  async lowerLimit(memoryBytes: number): Promise<void> {
+    const files = this.#files;
+    if (files === null) return;
+    const memory = String(memoryBytes);
+    await files.memory.write(memory, 0);
+    await files.memsw?.write(memory, 0);
+  }
+
   /** True when the kernel's OOM killer killed a process of this group (v1 `memory.oom_control`, v2 `memory.events`). */
   async oomKilled(): Promise<boolean> {
     const file = this.version === 'v1' ? 'memory.oom_control' : 'memory.events';

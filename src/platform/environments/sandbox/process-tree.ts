@@ -200,6 +200,9 @@ class ProcessTree implements SandboxHandle {
   #sampledPeak = 0;
   #overLimit = false;
   #finalPeak: number | null = null;
+  /** The runtime's mapped files no group is charged for (see `chargeMappedFiles`). */
+  #mappedBytes = 0;
+  #charging: Promise<void> | null = null;
   #killing: Promise<void> | null = null;
 
   constructor(spawned: Spawned, options: TreeOptions) {
@@ -279,7 +282,7 @@ class ProcessTree implements SandboxHandle {
     await this.#waitGone([...this.#seen.values(), ...(this.#reaper !== null ? [this.#reaper] : [])]);
     const oomKilled = this.#overLimit || ((await cgroup?.oomKilled()) ?? false);
     // The group goes away with the tree: keep its final peak for the REPORT line.
-    this.#finalPeak = cgroup?.peakBytes() ?? (this.#sampledPeak > 0 ? this.#sampledPeak : null);
+    this.#finalPeak = this.#cgroupPeak() ?? (this.#sampledPeak > 0 ? this.#sampledPeak : null);
     this.#gone = true;
     await cgroup?.release();
     for (const dir of this.#options.scratchDirs ?? []) await rm(dir, { recursive: true, force: true }).catch(ignore);
@@ -290,9 +293,29 @@ class ProcessTree implements SandboxHandle {
 
   memoryPeakBytes(): number | null {
     if (this.#gone) return this.#finalPeak;
-    const peak = this.#cgroup?.peakBytes();
-    if (peak !== undefined && peak !== null) return peak;
-    return this.#sampledPeak > 0 ? this.#sampledPeak : null;
+    return this.#cgroupPeak() ?? (this.#sampledPeak > 0 ? this.#sampledPeak : null);
+  }
+
+  #cgroupPeak(): number | null {
+    const peak = this.#cgroup?.peakBytes() ?? null;
+    return peak === null ? null : peak + this.#mappedBytes;
+  }
+
+  chargeMappedFiles(): Promise<void> {
+    this.#charging ??= (async () => {
+      const cgroup = this.#cgroup;
+      if (cgroup === null) return;
+      const mapped = await cgroup.unchargedMappedBytes();
+      if (mapped === 0 || this.#gone) return;
+      this.#mappedBytes = mapped;
+      // What is left for the function's own memory; never below half of it (a runtime mapping more than that is
+      // not what Lambda runs either).
+      const limit = this.#options.memoryLimitBytes;
+      await cgroup.lowerLimit(Math.max(limit - mapped, Math.ceil(limit / 2)));
+    })().catch((err: unknown) => {
+      log('sandbox %d: charging its mapped files: %o', this.pid, err);
+    });
+    return this.#charging;
   }
 
   kill(graceMs = 0): Promise<void> {

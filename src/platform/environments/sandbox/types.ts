@@ -57,8 +57,16 @@ export interface SandboxHandle {
   /**
    * Peak memory of the tree in bytes since it started (cgroup peak or a sampled high-water mark), null when unknown:
    * as on Lambda, REPORT's Max Memory Used is the environment's high-water mark, never reset between invokes.
+   * After `chargeMappedFiles`, the cgroup peak includes the runtime's mapped files.
    */
   memoryPeakBytes(): number | null;
+  /**
+   * Call once the runtime has initialized. With a cgroup: counts the files the runtime has mapped (its binary and
+   * libraries), which the host's shared page cache charges to no single environment, against the environment as
+   * Lambda's VM does: they are added to the peak and taken off the memory limit. Without one (the sampled
+   * high-water mark is resident memory, mapped files included) it does nothing. Never rejects.
+   */
+  chargeMappedFiles(): Promise<void>;
   /**
    * Ends the tree. `graceMs` > 0: SIGTERM to the whole tree first, SIGKILL after graceMs; 0: SIGKILL at once.
    * Idempotent; resolves when every process of the tree is gone and resources (cgroups, /tmp) are released.
