@@ -36,6 +36,13 @@ export type CgroupLayout =
     }
   | { ok: false; reason: string };
 
+/** A size from a process's `status` file (`procDir`: `/proc/<pid>`) in bytes; 0 once the process is gone. */
+export async function statusBytes(procDir: string, field: 'VmRSS' | 'RssFile'): Promise<number> {
+  const status = await readFile(`${procDir}/status`, 'utf8').catch(() => '');
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
+  return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
 /** One environment's cgroup(s). Obtained from `CgroupPool.acquire`, given back with `release`. */
 export class EnvironmentCgroup {
   readonly version: CgroupVersion;
@@ -147,10 +154,7 @@ export class EnvironmentCgroup {
    */
   async unchargedMappedBytes(): Promise<number> {
     let mapped = 0;
-    for (const pid of await this.pids()) {
-      const status = await readFile(`/proc/${String(pid)}/status`, 'utf8').catch(() => '');
-      mapped += Number(/^RssFile:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * 1024;
-    }
+    for (const pid of await this.pids()) mapped += await statusBytes(`/proc/${String(pid)}`, 'RssFile');
     const stat = await readFile(join(this.#memoryDir, 'memory.stat'), 'utf8').catch(() => '');
     const charged = Number(/^(?:mapped_file|file_mapped) (\d+)$/m.exec(stat)?.[1] ?? 0);
     return Math.max(0, mapped - charged);

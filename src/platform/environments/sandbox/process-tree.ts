@@ -16,7 +16,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import { PlatformError } from '../../errors.ts';
-import { signalQuietly, type EnvironmentCgroup } from './cgroups.ts';
+import { signalQuietly, statusBytes, type EnvironmentCgroup } from './cgroups.ts';
 import { SpawnerUnavailable, type ChildHandle, type SpawnRequest, type Spawner } from './spawner.ts';
 import type { SandboxExit, SandboxHandle } from './types.ts';
 
@@ -413,11 +413,12 @@ class ProcessTree implements SandboxHandle {
       if (this.#reaper === null) return;
       const procDir = `/proc/${String(this.#reaper.pid)}/root/proc`;
       const names = await readdir(procDir).catch(() => []);
-      for (const name of names) if (isPid(name)) total += await rssBytes(`${procDir}/${name}`);
+      for (const name of names) if (isPid(name)) total += await statusBytes(`${procDir}/${name}`, 'VmRSS');
     } else {
       const tree = await descendants(this.pid);
       for (const proc of tree) this.#seen.set(proc.pid, proc);
-      for (const pid of [this.pid, ...tree.map((p) => p.pid)]) total += await rssBytes(`/proc/${String(pid)}`);
+      for (const pid of [this.pid, ...tree.map((p) => p.pid)])
+        total += await statusBytes(`/proc/${String(pid)}`, 'VmRSS');
     }
     if (this.#childGone) return;
     if (total > this.#sampledPeak) this.#sampledPeak = total;
@@ -507,12 +508,6 @@ function parseStat(stat: string): { state: string; ppid: number; start: string }
 async function isAlive(proc: { pid: number; start: string }): Promise<boolean> {
   const stat = parseStat(await readFile(`/proc/${String(proc.pid)}/stat`, 'utf8').catch(() => ''));
   return stat !== null && stat.start === proc.start && stat.state !== 'Z';
-}
-
-async function rssBytes(procDir: string): Promise<number> {
-  const status = await readFile(`${procDir}/status`, 'utf8').catch(() => '');
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  return kb === undefined ? 0 : Number(kb) * 1024;
 }
 
 function ignore(): void {
